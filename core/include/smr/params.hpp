@@ -1,0 +1,58 @@
+// Reading a command's JSON parameters. Every accessor validates and throws InputError with a message
+// that names the parameter key, the value given and what is valid.
+#pragma once
+
+#include "smr/protocol.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smr {
+
+// One band of a GDAL raster, as the user gave it.
+struct RasterSource {
+  std::string key;                // parameter key, e.g. "NIR": every message names it
+  std::string path;
+  int band = 1;
+  std::optional<double> nodata;   // overrides the band's own nodata when set
+};
+
+// A raster input that may instead be one number for the whole grid (e.g. an incidence angle).
+struct RasterOrConstant {
+  std::optional<RasterSource> raster;
+  double constant = 0.0;
+};
+
+class Params {
+ public:
+  Params(const json& object, std::string command);
+
+  bool has(const std::string& key) const;
+  double number(const std::string& key, std::optional<double> fallback = std::nullopt) const;
+  double number_in(const std::string& key, double lowest, double highest,
+                   std::optional<double> fallback = std::nullopt) const;
+  long long integer_in(const std::string& key, long long lowest, long long highest,
+                       std::optional<long long> fallback = std::nullopt) const;
+  std::string choice(const std::string& key, const std::vector<std::string>& valid,
+                     std::optional<std::string> fallback = std::nullopt) const;
+  std::string text(const std::string& key, std::optional<std::string> fallback = std::nullopt) const;
+  std::vector<double> numbers(const std::string& key) const;
+  std::vector<std::string> texts(const std::string& key) const;  // list, or one string split on ';' / whitespace
+  RasterSource raster(const std::string& key) const;
+  std::optional<RasterSource> optional_raster(const std::string& key) const;
+  RasterOrConstant raster_or_constant(const std::string& key, double lowest, double highest) const;
+  std::optional<std::string> optional_output(const std::string& key) const;
+
+  // Keys the command does not know are an error, so a typo never silently falls back to a default.
+  void reject_unknown(const std::vector<std::string>& known) const;
+
+ private:
+  const json& at(const std::string& key) const;
+  const json& object_;
+  std::string command_;
+};
+
+std::string describe(const json& value);
+
+}  // namespace smr

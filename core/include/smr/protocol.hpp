@@ -1,0 +1,67 @@
+// The smr protocol (DESIGN §3): JSON lines on stdout, exit codes, cancellation by signal.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace smr {
+
+using json = nlohmann::json;
+
+enum ExitCode : int { kExitDone = 0, kExitInternal = 1, kExitBadInput = 2, kExitCancelled = 3 };
+
+// The user gave a wrong parameter; what() names the parameter, the value and what is valid.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The run was cancelled (SIGTERM/SIGINT, or the caller's cancel token).
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
+// Set from a signal handler or a test; polled by long loops once per block.
+class CancelToken {
+ public:
+  void request() { requested_.store(true, std::memory_order_relaxed); }
+  bool requested() const { return requested_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> requested_{false};
+};
+
+// Writes protocol lines. Thread-safe: blocks finishing on several threads report progress.
+class Reporter {
+ public:
+  explicit Reporter(std::FILE* stream = stdout, const CancelToken* cancel = nullptr)
+      : stream_(stream), cancel_(cancel) {}
+
+  void progress(double fraction);
+  void info(const std::string& message) { log("info", message); }
+  void warning(const std::string& message) { log("warning", message); }
+  void result(const json& outputs);
+  void error(const std::string& message);
+
+  bool cancelled() const { return cancel_ != nullptr && cancel_->requested(); }
+  void throw_if_cancelled() const {
+    if (cancelled()) throw Cancelled();
+  }
+
+ private:
+  void log(const char* level, const std::string& message);
+  void write(const json& line);
+
+  std::FILE* stream_;
+  const CancelToken* cancel_;
+  std::mutex mutex_;
+  int last_percent_ = -1;  // progress is reported once per whole percent, not per block
+};
+
+}  // namespace smr

@@ -1,0 +1,82 @@
+// The raster engine (DESIGN §4): block-wise GDAL I/O, OpenMP across blocks with one GDAL handle per
+// thread, on-the-fly alignment of inputs to a reference grid, nodata propagation, Float32 outputs with
+// nodata −9999 written under a temporary name and renamed only on success.
+#pragma once
+
+#include "smr/params.hpp"
+#include "smr/protocol.hpp"
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace smr {
+
+inline constexpr float kOutputNodata = -9999.0f;
+
+// Extent, size and CRS that every output of a run shares.
+struct Grid {
+  int width = 0;
+  int height = 0;
+  std::array<double, 6> transform{0, 1, 0, 0, 0, -1};  // GDAL geotransform
+  std::string crs_wkt;
+};
+
+struct RasterTarget {
+  std::string key;   // parameter key, e.g. "OUTPUT"
+  std::string path;
+  std::string description;  // band description written into the file
+};
+
+struct EngineOptions {
+  int threads = 0;                          // 0: all cores
+  std::string resampling = "bilinear";      // for inputs not on the reference grid
+  std::vector<std::string> create_options;  // replaces the GeoTIFF defaults when not empty
+  std::string reference_key;                // empty: the first input
+};
+
+// What a kernel sees of one block. Input values are NaN where the input is nodata; the kernel writes
+// NaN where its equation is undefined. x0/y0 place the block in the grid (for generators).
+struct Block {
+  int x0 = 0, y0 = 0, width = 0, height = 0;
+  const Grid* grid = nullptr;
+  std::vector<const float*> inputs;  // one array of width·height per input, row-major
+  std::vector<float*> outputs;       // one array of width·height per output
+  std::vector<long long> counters;   // kernel-specific tallies (e.g. clamped pixels), summed over blocks
+  std::size_t size() const { return static_cast<std::size_t>(width) * static_cast<std::size_t>(height); }
+};
+
+using BlockKernel = std::function<void(Block&)>;
+
+struct RunCounts {
+  long long nodata = 0;   // a pixel where any input is nodata
+  long long invalid = 0;  // inputs valid, primary output undefined
+  long long valid = 0;
+  std::vector<long long> counters;
+};
+
+// Reads the engine parameters shared by all raster commands (THREADS, RESAMPLING, CREATE_OPTIONS, REFERENCE).
+EngineOptions engine_options(const Params& params);
+inline const std::vector<std::string> kEngineKeys = {"THREADS", "RESAMPLING", "CREATE_OPTIONS", "REFERENCE"};
+
+// Runs `kernel` over every block of the reference grid (taken from the inputs) and writes the outputs.
+RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vector<RasterTarget>& outputs,
+                        const EngineOptions& options, int counter_count, const BlockKernel& kernel,
+                        Reporter& reporter);
+
+// The same on an explicit grid, for commands that create rasters from nothing (the sample generator).
+RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs, const EngineOptions& options,
+                      int counter_count, const BlockKernel& kernel, Reporter& reporter);
+
+// The result of a raster command: every output path by its key, NODATA_PIXELS, INVALID_PIXELS, VALID_PIXELS.
+json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& targets);
+
+// A command's own keys plus the engine's, for Params::reject_unknown.
+std::vector<std::string> with_engine_keys(std::vector<std::string> keys);
+
+// Registers GDAL drivers once and routes GDAL's messages to the reporter.
+void initialise_gdal(Reporter& reporter);
+
+}  // namespace smr

@@ -1,0 +1,566 @@
+#include "smr/raster.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+namespace smr {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kTileSize = 256;
+constexpr int kMaxWindowWidth = 2048;  // bounds the per-thread buffers whatever the raster width
+const std::vector<std::string> kResamplings = {"nearest", "bilinear", "cubic", "cubicspline",
+                                               "lanczos", "average", "mode"};
+
+Reporter* g_gdal_reporter = nullptr;
+std::atomic<int> g_gdal_failures{0};
+std::atomic<int> g_gdal_messages{0};
+constexpr int kMaxGdalMessages = 20;
+
+void CPL_STDCALL forward_gdal_message(CPLErr level, CPLErrorNum, const char* message) {
+  if (level == CE_Failure || level == CE_Fatal) g_gdal_failures.fetch_add(1);
+  if (level < CE_Warning || g_gdal_reporter == nullptr) return;
+  if (g_gdal_messages.fetch_add(1) >= kMaxGdalMessages) return;
+  g_gdal_reporter->warning(std::string("GDAL: ") + message);
+}
+
+// Silences GDAL while we probe something whose failure we explain ourselves.
+struct QuietGdal {
+  QuietGdal() { CPLPushErrorHandler(CPLQuietErrorHandler); }
+  ~QuietGdal() { CPLPopErrorHandler(); }
+  QuietGdal(const QuietGdal&) = delete;
+  QuietGdal& operator=(const QuietGdal&) = delete;
+};
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string crs_name(const std::string& wkt) {
+  if (wkt.empty()) return "no CRS";
+  OGRSpatialReference srs;
+  if (srs.importFromWkt(wkt.c_str()) != OGRERR_NONE) return "unknown CRS";
+  const char* authority = srs.GetAuthorityName(nullptr);
+  const char* code = srs.GetAuthorityCode(nullptr);
+  if (authority && code) return std::string(authority) + ":" + code;
+  const char* name = srs.GetName();
+  return name ? name : "unnamed CRS";
+}
+
+bool same_crs(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return true;  // an unreferenced raster on the same pixel grid is taken as is
+  if (a == b) return true;
+  OGRSpatialReference sa, sb;
+  if (sa.importFromWkt(a.c_str()) != OGRERR_NONE || sb.importFromWkt(b.c_str()) != OGRERR_NONE) return false;
+  const char* options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS",
+                           nullptr};
+  return sa.IsSame(&sb, options) != 0;
+}
+
+bool same_grid(const Grid& a, const Grid& b) {
+  if (a.width != b.width || a.height != b.height) return false;
+  const double tolerance = 1e-6 * std::max(std::abs(a.transform[1]), std::abs(a.transform[5]));
+  for (int i = 0; i < 6; ++i)
+    if (std::abs(a.transform[i] - b.transform[i]) > tolerance) return false;
+  return same_crs(a.crs_wkt, b.crs_wkt);
+}
+
+Grid grid_of(GDALDataset& dataset) {
+  Grid grid;
+  grid.width = dataset.GetRasterXSize();
+  grid.height = dataset.GetRasterYSize();
+  if (dataset.GetGeoTransform(grid.transform.data()) != CE_None) grid.transform = {0, 1, 0, 0, 0, 1};
+  const OGRSpatialReference* srs = dataset.GetSpatialRef();
+  if (srs) {
+    char* wkt = nullptr;
+    srs->exportToWkt(&wkt);
+    if (wkt) grid.crs_wkt = wkt;
+    CPLFree(wkt);
+  }
+  return grid;
+}
+
+std::string describe_grid(const Grid& grid) {
+  std::ostringstream out;
+  out << grid.width << "×" << grid.height << " px of " << std::abs(grid.transform[1]) << "×"
+      << std::abs(grid.transform[5]) << ", " << crs_name(grid.crs_wkt);
+  return out.str();
+}
+
+GDALDatasetUniquePtr open_dataset(const std::string& path) {
+  QuietGdal quiet;
+  return GDALDatasetUniquePtr(
+      GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+}
+
+GDALDatasetUniquePtr open_source(const RasterSource& source) {
+  auto dataset = open_dataset(source.path);
+  if (!dataset) {
+    VSIStatBufL status;
+    if (VSIStatL(source.path.c_str(), &status) != 0)
+      throw InputError(source.key + ": cannot open '" + source.path + "': no such file");
+    throw InputError(source.key + ": '" + source.path + "' is not a raster that GDAL can read");
+  }
+  const int band_count = dataset->GetRasterCount();
+  if (band_count == 0) throw InputError(source.key + ": '" + source.path + "' has no raster band");
+  if (source.band < 1 || source.band > band_count)
+    throw InputError("Invalid band number for " + source.key + " (" + std::to_string(source.band) +
+                     "): valid values for '" + source.path + "' are 1 to " + std::to_string(band_count));
+  return dataset;
+}
+
+// An input ready for per-thread opening: the file itself when it lies on the reference grid, else a
+// warped VRT in GDAL's in-memory file system that resamples it onto the grid.
+struct PreparedInput {
+  std::string key;
+  std::string path;
+  int band = 1;
+  std::optional<double> nodata;
+  std::vector<std::string> temporary_files;
+};
+
+std::string absolute_if_local(const std::string& path) {
+  std::error_code error;
+  if (path.rfind("/vsi", 0) == 0 || !fs::exists(path, error)) return path;
+  return fs::absolute(path, error).string();
+}
+
+std::string format_double(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+PreparedInput align_to_grid(const RasterSource& source, GDALDataset& dataset, const Grid& reference,
+                            const std::string& reference_key, const EngineOptions& options, int serial,
+                            Reporter& reporter) {
+  const Grid own = grid_of(dataset);
+  if (own.crs_wkt.empty() != reference.crs_wkt.empty())
+    throw InputError(source.key + ": '" + source.path + "' is on another grid than " + reference_key +
+                     " and one of the two has no CRS, so it cannot be aligned; assign a CRS to both");
+  if (reference.transform[2] != 0.0 || reference.transform[4] != 0.0 || reference.transform[5] >= 0.0)
+    throw InputError(reference_key + ": the reference grid must be north-up without rotation to align " + source.key);
+
+  PreparedInput prepared{source.key, "", 1, std::nullopt, {}};
+  const std::string stem = "/vsimem/smr/" + std::to_string(getpid()) + "_" + std::to_string(serial);
+
+  // One band first, so the warp does not resample bands nobody reads.
+  std::vector<std::string> translate_args = {"-of", "VRT", "-b", std::to_string(source.band)};
+  if (source.nodata) translate_args.insert(translate_args.end(), {"-a_nodata", format_double(*source.nodata)});
+  CPLStringList translate_list;
+  for (const auto& arg : translate_args) translate_list.AddString(arg.c_str());
+  GDALTranslateOptions* translate_options = GDALTranslateOptionsNew(translate_list.List(), nullptr);
+  const std::string band_path = stem + "_band.vrt";
+  int usage_error = FALSE;
+  GDALDatasetH band_vrt = GDALTranslate(band_path.c_str(), GDALDataset::ToHandle(&dataset), translate_options, &usage_error);
+  GDALTranslateOptionsFree(translate_options);
+  if (!band_vrt) throw std::runtime_error(source.key + ": could not select band for alignment: " + CPLGetLastErrorMsg());
+  prepared.temporary_files.push_back(band_path);
+
+  const double xmin = reference.transform[0];
+  const double ymax = reference.transform[3];
+  const double xmax = xmin + reference.width * reference.transform[1];
+  const double ymin = ymax + reference.height * reference.transform[5];
+  std::vector<std::string> warp_args = {"-of", "VRT", "-ot", "Float32", "-r", options.resampling,
+                                        "-te", format_double(xmin), format_double(ymin), format_double(xmax),
+                                        format_double(ymax), "-ts", std::to_string(reference.width),
+                                        std::to_string(reference.height), "-dstnodata", "nan"};
+  if (!reference.crs_wkt.empty()) warp_args.insert(warp_args.end(), {"-t_srs", reference.crs_wkt});
+  CPLStringList warp_list;
+  for (const auto& arg : warp_args) warp_list.AddString(arg.c_str());
+  GDALWarpAppOptions* warp_options = GDALWarpAppOptionsNew(warp_list.List(), nullptr);
+  const std::string warp_path = stem + "_warp.vrt";
+  GDALDatasetH warped = GDALWarp(warp_path.c_str(), nullptr, 1, &band_vrt, warp_options, &usage_error);
+  GDALWarpAppOptionsFree(warp_options);
+  GDALClose(warped);
+  GDALClose(band_vrt);
+  if (!warped) throw std::runtime_error(source.key + ": could not build the alignment: " + CPLGetLastErrorMsg());
+  prepared.temporary_files.push_back(warp_path);
+  prepared.path = warp_path;
+
+  reporter.info(source.key + ": aligned to the grid of " + reference_key + " (" + describe_grid(reference) +
+                ") with " + options.resampling + " resampling; source grid " + describe_grid(own));
+  return prepared;
+}
+
+// Deletes every temporary dataset it holds unless the run committed them.
+class PartialOutputs {
+ public:
+  struct Entry {
+    GDALDriver* driver;
+    std::string temporary;
+    std::string target;
+  };
+  ~PartialOutputs() {
+    for (const auto& entry : entries_) remove(entry.driver, entry.temporary);
+  }
+  void add(GDALDriver* driver, const std::string& temporary, const std::string& target) {
+    entries_.push_back({driver, temporary, target});
+  }
+  // Moves every temporary onto its target; the previous target is replaced only now.
+  void commit() {
+    for (const auto& entry : entries_) {
+      VSIStatBufL status;
+      if (VSIStatL(entry.target.c_str(), &status) == 0) remove(entry.driver, entry.target);
+      QuietGdal quiet;
+      if (GDALRenameDataset(entry.driver, entry.target.c_str(), entry.temporary.c_str()) != CE_None &&
+          VSIRename(entry.temporary.c_str(), entry.target.c_str()) != 0)
+        throw std::runtime_error("could not move '" + entry.temporary + "' to '" + entry.target + "'");
+    }
+    entries_.clear();
+  }
+
+ private:
+  static void remove(GDALDriver* driver, const std::string& path) {
+    QuietGdal quiet;
+    if (GDALDeleteDataset(driver, path.c_str()) != CE_None) VSIUnlink(path.c_str());
+  }
+  std::vector<Entry> entries_;
+};
+
+GDALDriver* driver_for(const RasterTarget& target) {
+  const std::string extension = lowercase(fs::path(target.path).extension().string());
+  if (extension.empty())
+    throw InputError(target.key + ": '" + target.path + "' has no file extension; use .tif for GeoTIFF");
+  const std::string bare = extension.substr(1);
+  if (bare == "tif" || bare == "tiff") return GetGDALDriverManager()->GetDriverByName("GTiff");
+  auto* manager = GetGDALDriverManager();
+  for (int i = 0; i < manager->GetDriverCount(); ++i) {
+    GDALDriver* driver = manager->GetDriver(i);
+    const char* extensions = driver->GetMetadataItem(GDAL_DMD_EXTENSIONS);
+    if (!extensions || !driver->GetMetadataItem(GDAL_DCAP_RASTER) || !driver->GetMetadataItem(GDAL_DCAP_CREATE))
+      continue;
+    std::istringstream words(extensions);
+    for (std::string word; words >> word;)
+      if (lowercase(word) == bare) return driver;
+  }
+  throw InputError(target.key + ": no GDAL driver can create '" + extension + "' files ('" + target.path +
+                   "'); use .tif for GeoTIFF");
+}
+
+CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options, int threads) {
+  CPLStringList list;
+  const bool geotiff = std::string(driver->GetDescription()) == "GTiff";
+  if (options.create_options.empty() && geotiff) {
+    for (const char* option : {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "PREDICTOR=3",
+                               "BIGTIFF=IF_SAFER"})
+      list.AddString(option);
+  }
+  for (const auto& option : options.create_options) {
+    if (option.find('=') == std::string::npos)
+      throw InputError("CREATE_OPTIONS: '" + option + "' is not of the form KEY=VALUE");
+    list.AddString(option.c_str());
+  }
+  // Compression runs on GDAL's worker threads, or it would serialise behind the single writer.
+  if (geotiff && list.FetchNameValue("NUM_THREADS") == nullptr)
+    list.SetNameValue("NUM_THREADS", std::to_string(threads).c_str());
+  {
+    QuietGdal quiet;
+    if (!GDALValidateCreationOptions(driver, list.List()))
+      throw InputError("CREATE_OPTIONS: " + std::string(CPLGetLastErrorMsg()));
+  }
+  return list;
+}
+
+struct OutputDataset {
+  GDALDatasetUniquePtr dataset;
+  GDALRasterBand* band = nullptr;
+};
+
+std::string temporary_name(const std::string& target) {
+  const fs::path path(target);
+  return (path.parent_path() / (path.stem().string() + ".smr-partial-" + std::to_string(getpid()) +
+                                path.extension().string()))
+      .string();
+}
+
+std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targets, const Grid& grid,
+                                          const EngineOptions& options, int threads, PartialOutputs& partial,
+                                          const std::vector<RasterSource>& inputs) {
+  std::vector<OutputDataset> outputs;
+  for (const auto& target : targets) {
+    if (target.path.empty()) throw InputError(target.key + ": no output path given");
+    const fs::path folder = fs::path(target.path).parent_path();
+    std::error_code error;
+    if (!folder.empty() && !fs::is_directory(folder, error))
+      throw InputError(target.key + ": folder '" + folder.string() + "' does not exist");
+    for (const auto& input : inputs) {
+      if (fs::exists(target.path, error) && fs::equivalent(target.path, input.path, error))
+        throw InputError(target.key + ": '" + target.path + "' is the input " + input.key + "; choose another file");
+    }
+    GDALDriver* driver = driver_for(target);
+    const CPLStringList create = creation_options(driver, options, threads);
+    const std::string temporary = temporary_name(target.path);
+    GDALDataset* created = driver->Create(temporary.c_str(), grid.width, grid.height, 1, GDT_Float32, create.List());
+    if (!created)
+      throw InputError(target.key + ": cannot create '" + target.path + "': " + CPLGetLastErrorMsg());
+    partial.add(driver, temporary, target.path);
+    OutputDataset output{GDALDatasetUniquePtr(created), created->GetRasterBand(1)};
+    created->SetGeoTransform(const_cast<double*>(grid.transform.data()));
+    if (!grid.crs_wkt.empty()) created->SetProjection(grid.crs_wkt.c_str());
+    output.band->SetNoDataValue(kOutputNodata);
+    if (!target.description.empty()) output.band->SetDescription(target.description.c_str());
+    outputs.push_back(std::move(output));
+  }
+  return outputs;
+}
+
+struct Window {
+  int x0, y0, width, height;
+};
+
+std::vector<Window> windows_for(const Grid& grid, int block_width, int block_height) {
+  // Whole output blocks per window, so no block is written twice and writes stay aligned.
+  const int rows = block_height >= kTileSize ? block_height : block_height * ((kTileSize + block_height - 1) / block_height);
+  const int columns = block_width >= grid.width
+                          ? grid.width
+                          : block_width * std::max(1, kMaxWindowWidth / block_width);
+  std::vector<Window> windows;
+  for (int y = 0; y < grid.height; y += rows)
+    for (int x = 0; x < grid.width; x += columns)
+      windows.push_back({x, y, std::min(columns, grid.width - x), std::min(rows, grid.height - y)});
+  return windows;
+}
+
+int resolve_threads(int requested) { return requested > 0 ? requested : std::max(1, omp_get_num_procs()); }
+
+struct ThreadInput {
+  GDALDatasetUniquePtr dataset;
+  GDALRasterBand* band = nullptr;
+  bool has_nodata = false;
+  float nodata = 0.0f;
+};
+
+RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
+                     const std::vector<RasterTarget>& targets, const EngineOptions& options, int counter_count,
+                     const BlockKernel& kernel, Reporter& reporter, const std::vector<RasterSource>& sources) {
+  if (targets.empty()) throw std::logic_error("a raster command needs at least one output");
+  const int threads = resolve_threads(options.threads);
+  PartialOutputs partial;
+  auto outputs = create_outputs(targets, grid, options, threads, partial, sources);
+  int block_width = 0, block_height = 0;
+  outputs.front().band->GetBlockSize(&block_width, &block_height);
+  const auto windows = windows_for(grid, block_width, block_height);
+
+  RunCounts totals;
+  totals.counters.assign(counter_count, 0);
+  std::mutex write_mutex;
+  std::mutex error_mutex;
+  std::string first_error;
+  bool error_is_input = false;
+  std::atomic<bool> failed{false};
+  std::atomic<long long> done{0};
+  const int failures_before = g_gdal_failures.load();
+  const auto record_error = [&](const std::string& message, bool is_input) {
+    std::lock_guard<std::mutex> lock(error_mutex);
+    if (first_error.empty()) {
+      first_error = message;
+      error_is_input = is_input;
+    }
+    failed = true;
+  };
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<ThreadInput> handles(inputs.size());
+    bool opened = true;
+    for (std::size_t i = 0; i < inputs.size() && opened; ++i) {
+      handles[i].dataset = open_dataset(inputs[i].path);
+      if (!handles[i].dataset) {
+        record_error(inputs[i].key + ": cannot reopen '" + inputs[i].path + "'", false);
+        opened = false;
+        break;
+      }
+      handles[i].band = handles[i].dataset->GetRasterBand(inputs[i].band);
+      int has_nodata = FALSE;
+      const double nodata = handles[i].band->GetNoDataValue(&has_nodata);
+      const std::optional<double> effective = inputs[i].nodata ? inputs[i].nodata
+                                              : has_nodata   ? std::optional<double>(nodata)
+                                                             : std::nullopt;
+      handles[i].has_nodata = effective.has_value() && !std::isnan(*effective);
+      if (handles[i].has_nodata) handles[i].nodata = static_cast<float>(*effective);
+    }
+    const std::size_t capacity = static_cast<std::size_t>(windows.empty() ? 0 : windows.front().width) *
+                                 static_cast<std::size_t>(windows.empty() ? 0 : windows.front().height);
+    std::vector<std::vector<float>> in_buffers(inputs.size(), std::vector<float>(opened ? capacity : 0));
+    std::vector<std::vector<float>> out_buffers(targets.size(), std::vector<float>(opened ? capacity : 0));
+    RunCounts local;
+    local.counters.assign(counter_count, 0);
+
+#pragma omp for schedule(dynamic, 1)
+    for (long long w = 0; w < static_cast<long long>(windows.size()); ++w) {
+      if (!opened || failed || reporter.cancelled()) continue;
+      const Window& window = windows[static_cast<std::size_t>(w)];
+      try {
+        Block block;
+        block.x0 = window.x0;
+        block.y0 = window.y0;
+        block.width = window.width;
+        block.height = window.height;
+        block.grid = &grid;
+        block.counters.assign(counter_count, 0);
+        const std::size_t n = block.size();
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+          float* values = in_buffers[i].data();
+          if (handles[i].band->RasterIO(GF_Read, window.x0, window.y0, window.width, window.height, values,
+                                        window.width, window.height, GDT_Float32, 0, 0, nullptr) != CE_None)
+            throw std::runtime_error(inputs[i].key + ": reading failed: " + CPLGetLastErrorMsg());
+          if (handles[i].has_nodata) {
+            const float nodata = handles[i].nodata;
+            for (std::size_t p = 0; p < n; ++p)
+              if (values[p] == nodata) values[p] = std::numeric_limits<float>::quiet_NaN();
+          }
+          block.inputs.push_back(values);
+        }
+        for (auto& buffer : out_buffers) block.outputs.push_back(buffer.data());
+        kernel(block);
+
+        for (std::size_t p = 0; p < n; ++p) {
+          bool input_missing = false;
+          for (const float* values : block.inputs) input_missing |= std::isnan(values[p]);
+          if (input_missing) {
+            ++local.nodata;
+            for (float* values : block.outputs) values[p] = kOutputNodata;
+            continue;
+          }
+          if (std::isfinite(block.outputs[0][p])) ++local.valid; else ++local.invalid;
+          for (float* values : block.outputs)
+            if (!std::isfinite(values[p])) values[p] = kOutputNodata;
+        }
+        for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
+
+        std::lock_guard<std::mutex> lock(write_mutex);
+        for (std::size_t o = 0; o < outputs.size(); ++o) {
+          if (outputs[o].band->RasterIO(GF_Write, window.x0, window.y0, window.width, window.height,
+                                        block.outputs[o], window.width, window.height, GDT_Float32, 0, 0,
+                                        nullptr) != CE_None)
+            throw std::runtime_error(targets[o].key + ": writing failed: " + CPLGetLastErrorMsg());
+        }
+        reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
+      } catch (const InputError& error) {
+        record_error(error.what(), true);
+      } catch (const std::exception& error) {
+        record_error(error.what(), false);
+      }
+    }
+#pragma omp critical(smr_merge_counts)
+    {
+      totals.nodata += local.nodata;
+      totals.invalid += local.invalid;
+      totals.valid += local.valid;
+      for (int c = 0; c < counter_count; ++c) totals.counters[c] += local.counters[c];
+    }
+  }
+
+  if (failed) {
+    if (error_is_input) throw InputError(first_error);
+    throw std::runtime_error(first_error);
+  }
+  reporter.throw_if_cancelled();
+  for (auto& output : outputs) output.dataset.reset();  // flushes and closes before the rename
+  if (g_gdal_failures.load() != failures_before)
+    throw std::runtime_error("GDAL reported an error while writing the outputs; nothing was written");
+  partial.commit();
+  return totals;
+}
+
+}  // namespace
+
+void initialise_gdal(Reporter& reporter) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GDALAllRegister();
+    // Our blocks are read and written once each; a large cache would only make memory grow with the raster.
+    if (CPLGetConfigOption("GDAL_CACHEMAX", nullptr) == nullptr) GDALSetCacheMax64(64LL * 1024 * 1024);
+  });
+  g_gdal_reporter = &reporter;
+  CPLSetErrorHandler(forward_gdal_message);
+}
+
+EngineOptions engine_options(const Params& params) {
+  EngineOptions options;
+  options.threads = static_cast<int>(params.integer_in("THREADS", 0, 1024, 0));
+  options.resampling = params.choice("RESAMPLING", kResamplings, std::string("bilinear"));
+  options.create_options = params.texts("CREATE_OPTIONS");
+  options.reference_key = params.has("REFERENCE") ? params.text("REFERENCE") : "";
+  return options;
+}
+
+RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vector<RasterTarget>& outputs,
+                        const EngineOptions& options, int counter_count, const BlockKernel& kernel,
+                        Reporter& reporter) {
+  if (inputs.empty()) throw std::logic_error("run_pixelwise needs at least one input");
+  std::size_t reference_index = 0;
+  if (!options.reference_key.empty()) {
+    const auto it = std::find_if(inputs.begin(), inputs.end(),
+                                 [&](const RasterSource& s) { return s.key == options.reference_key; });
+    if (it == inputs.end()) {
+      std::string keys;
+      for (const auto& s : inputs) keys += (keys.empty() ? "" : ", ") + s.key;
+      throw InputError("REFERENCE is '" + options.reference_key + "': valid values are the raster inputs " + keys);
+    }
+    reference_index = static_cast<std::size_t>(it - inputs.begin());
+  }
+  std::vector<GDALDatasetUniquePtr> datasets;
+  for (const auto& source : inputs) datasets.push_back(open_source(source));
+  const Grid reference = grid_of(*datasets[reference_index]);
+  const std::string& reference_key = inputs[reference_index].key;
+
+  std::vector<PreparedInput> prepared;
+  struct VsimemCleanup {
+    std::vector<PreparedInput>* inputs;
+    ~VsimemCleanup() {
+      for (const auto& input : *inputs)
+        for (const auto& file : input.temporary_files) VSIUnlink(file.c_str());
+    }
+  } cleanup{&prepared};
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (same_grid(grid_of(*datasets[i]), reference)) {
+      prepared.push_back({inputs[i].key, absolute_if_local(inputs[i].path), inputs[i].band, inputs[i].nodata, {}});
+    } else {
+      RasterSource source = inputs[i];
+      source.path = absolute_if_local(source.path);
+      prepared.push_back(align_to_grid(source, *datasets[i], reference, reference_key, options, static_cast<int>(i), reporter));
+    }
+  }
+  datasets.clear();
+  return run_blocks(reference, prepared, outputs, options, counter_count, kernel, reporter, inputs);
+}
+
+RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs, const EngineOptions& options,
+                      int counter_count, const BlockKernel& kernel, Reporter& reporter) {
+  return run_blocks(grid, {}, outputs, options, counter_count, kernel, reporter, {});
+}
+
+json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& targets) {
+  json result = {{"NODATA_PIXELS", counts.nodata}, {"INVALID_PIXELS", counts.invalid}, {"VALID_PIXELS", counts.valid}};
+  for (const auto& target : targets) result[target.key] = target.path;
+  return result;
+}
+
+std::vector<std::string> with_engine_keys(std::vector<std::string> keys) {
+  keys.insert(keys.end(), kEngineKeys.begin(), kEngineKeys.end());
+  return keys;
+}
+
+}  // namespace smr
