@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     } catch (const smr::json::parse_error& error) {
       return fail(smr::kExitBadInput, std::string("parameters are not valid JSON: ") + error.what());
     }
-    smr::initialise_gdal(reporter);
+    const smr::GdalSession gdal(reporter);
     const smr::Params params(parameters, command->name);
     const smr::json outputs = command->run(params, reporter);
     reporter.progress(1.0);

@@ -486,7 +486,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
 
 }  // namespace
 
-void initialise_gdal(Reporter& reporter) {
+GdalSession::GdalSession(Reporter& reporter) {
   static std::once_flag once;
   std::call_once(once, [] {
     GDALAllRegister();
@@ -494,7 +494,13 @@ void initialise_gdal(Reporter& reporter) {
     if (CPLGetConfigOption("GDAL_CACHEMAX", nullptr) == nullptr) GDALSetCacheMax64(64LL * 1024 * 1024);
   });
   g_gdal_reporter = &reporter;
+  g_gdal_messages = 0;
   CPLSetErrorHandler(forward_gdal_message);
+}
+
+GdalSession::~GdalSession() {
+  CPLSetErrorHandler(CPLDefaultErrorHandler);
+  g_gdal_reporter = nullptr;
 }
 
 EngineOptions engine_options(const Params& params) {

@@ -76,7 +76,13 @@ json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& tar
 // A command's own keys plus the engine's, for Params::reject_unknown.
 std::vector<std::string> with_engine_keys(std::vector<std::string> keys);
 
-// Registers GDAL drivers once and routes GDAL's messages to the reporter.
-void initialise_gdal(Reporter& reporter);
+// Registers GDAL's drivers (once) and routes GDAL's messages to the reporter while it lives.
+class GdalSession {
+ public:
+  explicit GdalSession(Reporter& reporter);
+  ~GdalSession();
+  GdalSession(const GdalSession&) = delete;
+  GdalSession& operator=(const GdalSession&) = delete;
+};
 
 }  // namespace smr

@@ -1,0 +1,81 @@
+#include "support.hpp"
+
+#include <ogr_spatialref.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <stdexcept>
+
+namespace smr::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path_ = fs::temp_directory_path() / ("smr-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code error;
+  fs::remove_all(path_, error);
+}
+
+std::vector<std::string> TempDir::entries() const {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(path_)) names.push_back(entry.path().filename().string());
+  return names;
+}
+
+void write_raster(const std::string& path, const std::vector<float>& values, const GridSpec& grid, const double* nodata) {
+  GDALAllRegister();
+  if (values.size() != static_cast<std::size_t>(grid.width) * grid.height) throw std::logic_error("size mismatch");
+  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+  GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), grid.width, grid.height, 1, GDT_Float32, nullptr));
+  double transform[6] = {grid.x0, grid.pixel, 0, grid.y0, 0, -grid.pixel};
+  dataset->SetGeoTransform(transform);
+  OGRSpatialReference srs;
+  srs.importFromEPSG(grid.epsg);
+  dataset->SetSpatialRef(&srs);
+  GDALRasterBand* band = dataset->GetRasterBand(1);
+  if (nodata) band->SetNoDataValue(*nodata);
+  if (band->RasterIO(GF_Write, 0, 0, grid.width, grid.height, const_cast<float*>(values.data()), grid.width,
+                     grid.height, GDT_Float32, 0, 0, nullptr) != CE_None)
+    throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<float> read_raster(const std::string& path, int band_number) {
+  GDALAllRegister();
+  GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!dataset) throw std::runtime_error("cannot open " + path);
+  const int width = dataset->GetRasterXSize(), height = dataset->GetRasterYSize();
+  std::vector<float> values(static_cast<std::size_t>(width) * height);
+  if (dataset->GetRasterBand(band_number)->RasterIO(GF_Read, 0, 0, width, height, values.data(), width, height,
+                                                     GDT_Float32, 0, 0, nullptr) != CE_None)
+    throw std::runtime_error("cannot read " + path);
+  return values;
+}
+
+CommandRun run_command(const std::string& name, const json& parameters, const CancelToken* cancel) {
+  const Command* command = find_command(name);
+  if (!command) throw std::logic_error("no command " + name);
+  std::FILE* stream = std::tmpfile();
+  CommandRun run;
+  try {
+    Reporter reporter(stream, cancel);
+    const GdalSession gdal(reporter);
+    run.outputs = command->run(Params(parameters, name), reporter);
+  } catch (...) {
+    std::fclose(stream);
+    throw;
+  }
+  std::rewind(stream);
+  char buffer[4096];
+  std::size_t read = 0;
+  while ((read = std::fread(buffer, 1, sizeof buffer, stream)) > 0) run.lines.append(buffer, read);
+  std::fclose(stream);
+  return run;
+}
+
+}  // namespace smr::test

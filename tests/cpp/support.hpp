@@ -1,0 +1,46 @@
+// Small fixtures for the C++ tests: temporary folders, tiny GeoTIFFs and running a command in-process.
+#pragma once
+
+#include "smr/commands.hpp"
+#include "smr/protocol.hpp"
+#include "smr/raster.hpp"
+
+#include <gdal_priv.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace smr::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::vector<std::string> entries() const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct GridSpec {
+  int width = 4, height = 3;
+  double x0 = 500000.0, y0 = 4650000.0, pixel = 20.0;
+  int epsg = 32632;
+};
+
+// Writes a one-band Float32 GeoTIFF, row-major values; nodata is set when given.
+void write_raster(const std::string& path, const std::vector<float>& values, const GridSpec& grid = {},
+                  const double* nodata = nullptr);
+std::vector<float> read_raster(const std::string& path, int band = 1);
+
+struct CommandRun {
+  json outputs;
+  std::string lines;  // every protocol line the command wrote
+};
+
+// Runs a command in-process, as `smr <name>` would, with an optional cancel token.
+CommandRun run_command(const std::string& name, const json& parameters, const CancelToken* cancel = nullptr);
+
+}  // namespace smr::test
