@@ -342,6 +342,25 @@ std::vector<Window> windows_for(const Grid& grid, int block_width, int block_hei
   return windows;
 }
 
+// Writes a window as whole blocks straight to the driver. Going through GDAL's block cache instead would
+// leave dirty blocks that whichever thread next needs cache space must flush (and compress) under the
+// dataset's lock, which serialises the run.
+void write_blocks(OutputDataset& output, const Window& window, const float* values, int block_width,
+                  int block_height, std::vector<float>& tile, std::mutex& write_mutex, const std::string& key) {
+  for (int by = window.y0; by < window.y0 + window.height; by += block_height)
+    for (int bx = window.x0; bx < window.x0 + window.width; bx += block_width) {
+      const int rows = std::min(block_height, window.y0 + window.height - by);
+      const int columns = std::min(block_width, window.x0 + window.width - bx);
+      if (rows < block_height || columns < block_width) std::fill(tile.begin(), tile.end(), kOutputNodata);
+      for (int r = 0; r < rows; ++r)
+        std::copy_n(values + static_cast<std::size_t>(by - window.y0 + r) * window.width + (bx - window.x0), columns,
+                    tile.begin() + static_cast<std::size_t>(r) * block_width);
+      std::lock_guard<std::mutex> lock(write_mutex);
+      if (output.band->WriteBlock(bx / block_width, by / block_height, tile.data()) != CE_None)
+        throw std::runtime_error(key + ": writing failed: " + CPLGetLastErrorMsg());
+    }
+}
+
 int resolve_threads(int requested) { return requested > 0 ? requested : std::max(1, omp_get_num_procs()); }
 
 struct ThreadInput {
@@ -404,6 +423,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
                                  static_cast<std::size_t>(windows.empty() ? 0 : windows.front().height);
     std::vector<std::vector<float>> in_buffers(inputs.size(), std::vector<float>(opened ? capacity : 0));
     std::vector<std::vector<float>> out_buffers(targets.size(), std::vector<float>(opened ? capacity : 0));
+    std::vector<float> tile(static_cast<std::size_t>(block_width) * block_height);
     RunCounts local;
     local.counters.assign(counter_count, 0);
 
@@ -449,13 +469,8 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         }
         for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
 
-        std::lock_guard<std::mutex> lock(write_mutex);
-        for (std::size_t o = 0; o < outputs.size(); ++o) {
-          if (outputs[o].band->RasterIO(GF_Write, window.x0, window.y0, window.width, window.height,
-                                        block.outputs[o], window.width, window.height, GDT_Float32, 0, 0,
-                                        nullptr) != CE_None)
-            throw std::runtime_error(targets[o].key + ": writing failed: " + CPLGetLastErrorMsg());
-        }
+        for (std::size_t o = 0; o < outputs.size(); ++o)
+          write_blocks(outputs[o], window, block.outputs[o], block_width, block_height, tile, write_mutex, targets[o].key);
         reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
       } catch (const InputError& error) {
         record_error(error.what(), true);
