@@ -1,0 +1,342 @@
+"""The shared base of every SMR algorithm: parameters, validation and the call to the smr core.
+
+An algorithm file only declares its parameters (with the add_* helpers below), its help and the
+core command it runs. The base turns the parameter values into the core's JSON request
+(core/README.md), validates what QGIS knows better than the core (layers, band numbers, creation
+options), and returns the core's outputs.
+"""
+
+import math
+import os
+import re
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..plugin.bridge import run_smr
+
+ICON_DIRECTORY = Path(__file__).resolve().parent.parent / "icons"
+
+# Group id -> (display name, icon file). Group ids are stable; saved models do not use them,
+# but the toolbox does.
+GROUPS = {
+    "optical": ("Optical", "optical.svg"),
+    "radar": ("Radar", "radar.svg"),
+    "passivemicrowave": ("Passive microwave", "passive.svg"),
+}
+
+BAND_SUFFIX = "_BAND"
+NODATA_SUFFIX = "_NODATA"
+
+# GDAL resampling names as the core expects them; the index is what the user picks.
+RESAMPLING_METHODS = ("nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode")
+DEFAULT_RESAMPLING = "bilinear"
+
+NODATA_AND_OUTPUT_HELP = (
+    "Nodata: each input's own nodata value (or the value given in its advanced 'nodata' "
+    "parameter) and NaN propagate to the output. Pixels where every input is valid but the "
+    "equation is undefined become nodata too and are counted in INVALID_PIXELS; "
+    "NODATA_PIXELS counts pixels with a nodata input, VALID_PIXELS the rest. "
+    "Outputs are Float32 with nodata −9999. The outputs take the grid (extent, pixel size, CRS) "
+    "of the first raster input the algorithm reads, in the order of the parameters; inputs on "
+    "another grid or CRS are aligned to it on the fly with the RESAMPLING method, and the log "
+    "says which ones were.")
+
+
+def icon_path(file_name):
+    return str(ICON_DIRECTORY / file_name)
+
+
+def parse_creation_options(text):
+    """'KEY=VALUE KEY=VALUE' or 'KEY=VALUE;KEY=VALUE' -> ['KEY=VALUE', ...]."""
+    options = [item for item in re.split(r"[\s;]+", text.strip()) if item]
+    for option in options:
+        key, separator, _ = option.partition("=")
+        if not separator or not key:
+            raise QgsProcessingException(
+                f"Invalid value for CREATE_OPTIONS ('{option}'): write GDAL creation options as "
+                f"KEY=VALUE separated by spaces or ';', e.g. 'COMPRESS=LZW TILED=YES'.")
+    return options
+
+
+def parse_number_list(text, key):
+    """'c0, c1, c2' (commas, semicolons or spaces) -> [c0, c1, c2] as floats."""
+    numbers = []
+    for item in re.split(r"[,;\s]+", text.strip()):
+        if not item:
+            continue
+        try:
+            number = float(item)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise QgsProcessingException(
+                f"Invalid value for {key} ('{item}' in '{text}'): give finite numbers with '.' "
+                f"as decimal point, separated by commas, e.g. '0.34, 1.36, 1.44'.")
+        numbers.append(number)
+    return numbers
+
+
+class SmrAlgorithm(QgsProcessingAlgorithm):
+    """Base of every algorithm of the smr provider.
+
+    Subclasses set NAME (the public id after "smr:"), DISPLAY_NAME, GROUP_ID, COMMAND (the smr
+    command) and HELP, and implement define_parameters(). Hooks for what the helpers cannot
+    express: raster_inputs_to_send() and command_parameters().
+    """
+
+    NAME = ""
+    DISPLAY_NAME = ""
+    GROUP_ID = ""
+    COMMAND = ""
+    HELP = ""
+
+    RESAMPLING = "RESAMPLING"
+    THREADS = "THREADS"
+    CREATE_OPTIONS = "CREATE_OPTIONS"
+    NODATA_PIXELS = "NODATA_PIXELS"
+    INVALID_PIXELS = "INVALID_PIXELS"
+    VALID_PIXELS = "VALID_PIXELS"
+
+    def __init__(self):
+        super().__init__()
+        self._forget_declarations()
+
+    def _forget_declarations(self):
+        self._raster_inputs = []  # keys, in declaration order (the first is the reference grid)
+        self._choices = {}  # enum key -> the core's value for each option index
+        self._numbers = {}  # number key passed to the core as it is -> True if an integer
+        self._raster_outputs = []  # raster destination keys
+
+    # --- what a subclass declares -------------------------------------------------------------
+
+    def define_parameters(self):
+        raise NotImplementedError
+
+    def raster_inputs_to_send(self, parameters, context):
+        """Keys of the raster inputs the core gets: by default every one that has a value."""
+        return [key for key in self._raster_inputs if self.has_value(parameters, key)]
+
+    def command_parameters(self, parameters, context, feedback):
+        """Core parameters the helpers don't produce (a dict merged into the request)."""
+        return {}
+
+    # --- helpers to declare parameters --------------------------------------------------------
+
+    def add_raster_input(self, key, description, optional=False):
+        """KEY (raster), KEY_BAND (band, default 1) and the advanced KEY_NODATA override."""
+        self.addParameter(QgsProcessingParameterRasterLayer(key, description, optional=optional))
+        # Optional so that scripts and qgis_process calls may leave it out: unset means band 1.
+        band = QgsProcessingParameterBand(
+            key + BAND_SUFFIX, self.tr("{}: band").format(description), 1, key, optional=True)
+        band.setHelp(self.tr("Band number, from 1; band 1 when not set."))
+        self.addParameter(band)
+        nodata = QgsProcessingParameterNumber(
+            key + NODATA_SUFFIX, self.tr("{}: nodata value (override the band's nodata)")
+            .format(description), QgsProcessingParameterNumber.Double, optional=True)
+        nodata.setHelp(self.tr("Leave empty to use the band's own nodata value. NaN is always "
+                               "treated as nodata."))
+        self._make_advanced(nodata)
+        self.addParameter(nodata)
+        self._raster_inputs.append(key)
+
+    def add_choice(self, key, description, choices, default=0, advanced=False):
+        """An enum whose options are (label, core value) pairs; the core gets the value.
+
+        The option index is public API (saved models store it): append options, never reorder.
+        """
+        parameter = QgsProcessingParameterEnum(
+            key, description, [self.tr(label) for label, _ in choices], defaultValue=default)
+        if advanced:
+            self._make_advanced(parameter)
+        self.addParameter(parameter)
+        self._choices[key] = [value for _, value in choices]
+        return parameter
+
+    def add_number(self, key, description, default, minimum=None, maximum=None, integer=False,
+                   advanced=False, send=True):
+        """A number; with send=False the subclass passes it on itself (command_parameters)."""
+        number_type = (QgsProcessingParameterNumber.Integer if integer
+                       else QgsProcessingParameterNumber.Double)
+        parameter = QgsProcessingParameterNumber(key, description, number_type, default)
+        if minimum is not None:
+            parameter.setMinimum(minimum)
+        if maximum is not None:
+            parameter.setMaximum(maximum)
+        if advanced:
+            self._make_advanced(parameter)
+        self.addParameter(parameter)
+        if send:
+            self._numbers[key] = integer
+        return parameter
+
+    def add_raster_output(self, key, description, optional=False):
+        """A raster destination; an optional one is off unless the user asks for it."""
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            key, description, optional=optional, createByDefault=not optional))
+        self._raster_outputs.append(key)
+
+    def add_count_output(self, key, description):
+        self.addOutput(QgsProcessingOutputNumber(key, description))
+
+    def _make_advanced(self, parameter):
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+
+    def _add_common_parameters(self):
+        resampling = self.add_choice(
+            self.RESAMPLING, self.tr("Resampling of inputs on another grid"),
+            [(method, method) for method in RESAMPLING_METHODS],
+            default=RESAMPLING_METHODS.index(DEFAULT_RESAMPLING), advanced=True)
+        resampling.setHelp(self.tr(
+            "Used only for inputs on another grid or CRS than the reference (the first raster "
+            "input): they are aligned to it on the fly. Bilinear suits continuous data; use "
+            "nearest or mode for masks and classes."))
+        threads = self.add_number(self.THREADS, self.tr("Threads (0 = all cores)"), 0,
+                                  minimum=0, integer=True, advanced=True)
+        threads.setHelp(self.tr("Number of threads of the smr core; 0 uses all cores."))
+        create_options = QgsProcessingParameterString(
+            self.CREATE_OPTIONS, self.tr("GDAL creation options of the outputs"), optional=True)
+        create_options.setHelp(self.tr(
+            "KEY=VALUE pairs separated by spaces or ';', e.g. 'COMPRESS=LZW TILED=YES'. They "
+            "replace the defaults (GeoTIFF: tiled 256, DEFLATE, PREDICTOR=3, BIGTIFF=IF_SAFER)."))
+        self._make_advanced(create_options)
+        self.addParameter(create_options)
+        self.add_count_output(self.NODATA_PIXELS, self.tr("Pixels with a nodata input"))
+        self.add_count_output(self.INVALID_PIXELS,
+                              self.tr("Pixels where the equation is undefined (set to nodata)"))
+        self.add_count_output(self.VALID_PIXELS, self.tr("Valid output pixels"))
+
+    # --- reading parameter values -------------------------------------------------------------
+
+    @staticmethod
+    def has_value(parameters, key):
+        value = parameters.get(key)
+        return value is not None and value != ""
+
+    def choice(self, parameters, key, context):
+        """The core's value for the option the user picked in the enum KEY."""
+        index = self.parameterAsEnum(parameters, key, context)
+        values = self._choices[key]
+        if not 0 <= index < len(values):
+            raise QgsProcessingException(
+                f"Invalid value for {key} ({index}): valid values are 0 to {len(values) - 1}.")
+        return values[index]
+
+    def optional_double(self, parameters, key, context):
+        """The number given for KEY, or None when left empty (NaN counts as empty)."""
+        if not self.has_value(parameters, key):
+            return None
+        value = self.parameterAsDouble(parameters, key, context)
+        return None if math.isnan(value) else value
+
+    def resolve_raster_input(self, parameters, key, context):
+        """KEY, KEY_BAND, KEY_NODATA -> the core's {"path", "band", "nodata"} object."""
+        layer = self.parameterAsRasterLayer(parameters, key, context)
+        if layer is None or not layer.isValid():
+            raise QgsProcessingException(self._unreadable_raster_message(parameters, key))
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                f"{key}: the layer '{layer.name()}' comes from the '{layer.providerType()}' data "
+                f"provider, but smr reads rasters through GDAL only; save it as a GeoTIFF first.")
+        band_key = key + BAND_SUFFIX
+        band = self.parameterAsInt(parameters, band_key, context)
+        band_count = layer.bandCount()
+        if not 1 <= band <= band_count:
+            raise QgsProcessingException(
+                f"Invalid band number for {band_key} ({band}): valid values for the input raster "
+                f"are 1 to {band_count}")
+        return {
+            "path": layer.source(),
+            "band": band,
+            "nodata": self.optional_double(parameters, key + NODATA_SUFFIX, context),
+        }
+
+    @staticmethod
+    def _unreadable_raster_message(parameters, key):
+        value = parameters.get(key)
+        if isinstance(value, str):
+            # A GDAL source may carry options after '|'; only the file part can be checked.
+            path = value.split("|")[0]
+            if not os.path.exists(path):
+                return f"{key}: the file '{path}' does not exist."
+            return f"{key}: '{value}' is not a raster that GDAL can read."
+        return f"{key}: not a valid raster layer ({value!r})."
+
+    # --- QgsProcessingAlgorithm ---------------------------------------------------------------
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self._forget_declarations()
+        self.define_parameters()
+        self._add_common_parameters()
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        # Validation happens here rather than in prepareAlgorithm: QGIS swallows exceptions from
+        # prepareAlgorithm into a generic "There were errors executing the algorithm", while
+        # these propagate with their message to processing.run, qgis_process and the dialog log.
+        request = self.build_request(parameters, context, feedback)
+        return run_smr(self.COMMAND, request, feedback)
+
+    def build_request(self, parameters, context, feedback):
+        """The core's JSON parameters; raises QgsProcessingException naming a bad parameter."""
+        request = {}
+        input_keys = self.raster_inputs_to_send(parameters, context)
+        for key in input_keys:
+            request[key] = self.resolve_raster_input(parameters, key, context)
+        if input_keys:
+            # Explicit, so the output grid never depends on the order of keys in the request.
+            request["REFERENCE"] = input_keys[0]
+        for key in self._choices:
+            request[key] = self.choice(parameters, key, context)
+        for key, integer in self._numbers.items():
+            request[key] = (self.parameterAsInt(parameters, key, context) if integer
+                            else self.parameterAsDouble(parameters, key, context))
+        create_options = parse_creation_options(
+            self.parameterAsString(parameters, self.CREATE_OPTIONS, context) or "")
+        if create_options:
+            request[self.CREATE_OPTIONS] = create_options
+        request.update(self.command_parameters(parameters, context, feedback))
+        for key in self._raster_outputs:
+            path = self.parameterAsOutputLayer(parameters, key, context)
+            if path:
+                request[key] = path
+        return request
+
+    def name(self):
+        return self.NAME
+
+    def displayName(self):  # noqa: N802 (QGIS API name)
+        return self.tr(self.DISPLAY_NAME)
+
+    def group(self):
+        return self.tr(GROUPS[self.GROUP_ID][0])
+
+    def groupId(self):  # noqa: N802 (QGIS API name)
+        return self.GROUP_ID
+
+    def icon(self):
+        return QIcon(self.svgIconPath())
+
+    def svgIconPath(self):  # noqa: N802 (QGIS API name)
+        return icon_path(GROUPS[self.GROUP_ID][1])
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return self.tr(self.HELP).strip() + "\n\n" + self.tr(NODATA_AND_OUTPUT_HELP)
+
+    def createInstance(self):  # noqa: N802 (QGIS API name)
+        return type(self)()
+
+    def tr(self, text):
+        return QCoreApplication.translate("SmrAlgorithm", text)

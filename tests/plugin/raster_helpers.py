@@ -1,0 +1,96 @@
+"""Tiny rasters for the plugin tests, written and read back with GDAL; a recording feedback."""
+
+import json
+import shlex
+
+import numpy as np
+from osgeo import gdal, osr
+from qgis.core import QgsProcessingFeedback
+
+gdal.UseExceptions()
+
+OUTPUT_NODATA = -9999.0
+UTM_32N = 32632
+# A 30 m grid in UTM zone 32N (northern Italy), north-up.
+DEFAULT_ORIGIN = (600000.0, 5000000.0)
+DEFAULT_PIXEL_SIZE = 30.0
+
+
+def write_raster(path, bands, nodata=None, epsg=UTM_32N, origin=DEFAULT_ORIGIN,
+                 pixel_size=DEFAULT_PIXEL_SIZE, data_type=gdal.GDT_Float32):
+    """Write one 2-D array or a list of them (one per band) as a GeoTIFF; return the path."""
+    arrays = [np.asarray(bands, dtype=float)] if np.ndim(bands) == 2 else [
+        np.asarray(band, dtype=float) for band in bands]
+    rows, columns = arrays[0].shape
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), columns, rows, len(arrays), data_type)
+    dataset.SetGeoTransform((origin[0], pixel_size, 0.0, origin[1], 0.0, -pixel_size))
+    reference = osr.SpatialReference()
+    reference.ImportFromEPSG(epsg)
+    dataset.SetProjection(reference.ExportToWkt())
+    for number, array in enumerate(arrays, start=1):
+        band = dataset.GetRasterBand(number)
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+        band.WriteArray(array)
+    dataset.FlushCache()
+    dataset = None
+    return str(path)
+
+
+def read_raster(path, band=1):
+    """(values as float64, nodata, data type name, geotransform, CRS WKT) of one band."""
+    dataset = gdal.Open(str(path))
+    raster_band = dataset.GetRasterBand(band)
+    values = raster_band.ReadAsArray().astype(np.float64)
+    return (values, raster_band.GetNoDataValue(), gdal.GetDataTypeName(raster_band.DataType),
+            dataset.GetGeoTransform(), dataset.GetProjection())
+
+
+def read_values(path, band=1):
+    return read_raster(path, band)[0]
+
+
+def assert_pixels(path, expected, rel=1e-6, abs_tolerance=1e-6):
+    """Compare a Float32 output with expected values; None in `expected` means nodata −9999."""
+    values, nodata, data_type, _, _ = read_raster(path)
+    assert data_type == "Float32"
+    assert nodata == OUTPUT_NODATA
+    expected = np.array([[OUTPUT_NODATA if value is None else value for value in row]
+                         for row in np.atleast_2d(np.array(expected, dtype=object))], dtype=float)
+    assert values.shape == expected.shape
+    np.testing.assert_allclose(values, expected, rtol=rel, atol=abs_tolerance)
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """A feedback that remembers what it was told, to check the log and progress."""
+
+    def __init__(self):
+        super().__init__()
+        self.infos = []
+        self.errors = []
+        self.commands = []
+        self.progress = []
+        # progressChanged fires for every setProgress, from Python or C++.
+        self.progressChanged.connect(self.progress.append)
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+        self.infos.append(info)
+        super().pushInfo(info)
+
+    def reportError(self, error, fatalError=False):  # noqa: N802,N803 (QGIS API names)
+        self.errors.append(error)
+        super().reportError(error, fatalError)
+
+    def pushCommandInfo(self, info):  # noqa: N802 (QGIS API name)
+        self.commands.append(info)
+        super().pushCommandInfo(info)
+
+    def log_text(self):
+        return "\n".join(self.infos + self.errors)
+
+    def request_sent(self):
+        """The JSON parameters of the last smr call, from the bridge's command line
+        `smr <command> <<< '<json>'`."""
+        executable, command, here_string, request = shlex.split(self.commands[-1])
+        assert here_string == "<<<"
+        return json.loads(request)
