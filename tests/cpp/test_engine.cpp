@@ -129,8 +129,14 @@ TEST_CASE("inversion marks σ⁰ ≤ σ⁰_veg as nodata and counts it", "[engin
   write_raster(dir.file("vwc.tif"), std::vector<float>(12, 2.0f));
   const auto run = run_command("watercloudinversion",
                                {{"SIGMA0", dir.file("total.tif")}, {"VWC", dir.file("vwc.tif")}, {"ANGLE", 40.0},
-                                {"A", 0.12}, {"B", 0.09}, {"OUTPUT", dir.file("soil.tif")}});
+                                {"A", 0.12}, {"B", 0.09}, {"OUTPUT", dir.file("soil.tif")},
+                                {"ATTENUATION_OUTPUT", dir.file("gamma.tif")}, {"VEGETATION_OUTPUT", dir.file("veg.tif")}});
   const auto soil = read_raster(dir.file("soil.tif"));
+  // γ² is defined wherever the inputs are; the vegetation contribution only where σ⁰_soil is.
+  CHECK_THAT(read_raster(dir.file("gamma.tif"))[1], WithinRel(0.6250356f, 1e-6f));
+  CHECK(read_raster(dir.file("veg.tif"))[1] == kOutputNodata);
+  // −9 dB total vs −10.40376 dB soil: the vegetation adds 1.40376 dB
+  CHECK_THAT(read_raster(dir.file("veg.tif"))[0], WithinRel(1.40376f, 1e-4f));
   // −9 dB: (0.125893 − 0.0689374)/0.625036 = 0.0911233 → −10.4038 dB
   CHECK_THAT(soil[0], WithinRel(-10.40376f, 1e-4f));
   CHECK(soil[1] == kOutputNodata);

@@ -158,8 +158,10 @@ void add_radar_commands(std::vector<Command>& registry) {
     σ⁰_soil = (σ⁰ - σ⁰_veg)/γ²;  pixels where σ⁰ ≤ σ⁰_veg are invalid (INVALID_PIXELS).
 )~") + kWaterCloudHelp + R"~(  SIGMA0              observed total σ⁰;  SIGMA0_UNIT db (default) | linear
   OUTPUT              σ⁰_soil;            OUTPUT_UNIT db (default) | linear
-  VEGETATION_OUTPUT   optional: vegetation contribution σ⁰[dB] - σ⁰_soil[dB] (paper 000 §3.3)
-  ATTENUATION_OUTPUT  optional: two-way attenuation γ² (dimensionless)
+  VEGETATION_OUTPUT   optional: vegetation contribution σ⁰[dB] - σ⁰_soil[dB] (paper 000 §3.3),
+                      nodata where σ⁰_soil is undefined
+  ATTENUATION_OUTPUT  optional: two-way attenuation γ² (dimensionless), written wherever the
+                      inputs are valid, also where σ⁰_soil is undefined
 )~" + kRasterHelp,
                       run_water_cloud_inversion});
 }
