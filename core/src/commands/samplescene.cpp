@@ -124,9 +124,46 @@ double observed_db(const Polarisation& pol, const Surface& s, double vwc, double
   return kernels::linear_to_db(kernels::water_cloud_forward(terms, soil) * speckle(looks, z));
 }
 
+// Passive microwave: soil permittivity from moisture by inverting Topp et al. (1980)'s cubic
+// θ(ε) = −0.053 + 0.0292ε − 5.5e−4ε² + 4.3e−6ε³ (monotonic on 1..40), Fresnel reflectivity at the
+// AMSR2 incidence angle, roughness after Choudhury et al. (1979), vegetation by the τ-ω model.
+constexpr double kPassiveAngle = 55.0;  // degrees
+constexpr double kRoughness = 0.2;      // h
+constexpr double kOpacityPerVwc = 0.12; // b in τ = b·VWC
+constexpr double kAlbedo = 0.05;        // ω
+
+double permittivity(double soil_moisture) {
+  const auto topp = [](double e) { return -0.053 + 0.0292 * e - 5.5e-4 * e * e + 4.3e-6 * e * e * e; };
+  double low = 1.0, high = 40.0;
+  for (int i = 0; i < 60; ++i) {
+    const double middle = 0.5 * (low + high);
+    (topp(middle) < soil_moisture ? low : high) = middle;
+  }
+  return 0.5 * (low + high);
+}
+
+struct BrightnessTemperature {
+  double v, h;  // K
+};
+
+BrightnessTemperature brightness(const Surface& s, double vwc, double temperature) {
+  const double theta = kPassiveAngle * kernels::kDegToRad;
+  const double eps = permittivity(s.soil_moisture);
+  const double c = std::cos(theta), root = std::sqrt(eps - std::sin(theta) * std::sin(theta));
+  const double rough = std::exp(-kRoughness * c * c);
+  const double rh = std::pow((c - root) / (c + root), 2) * rough;
+  const double rv = std::pow((eps * c - root) / (eps * c + root), 2) * rough;
+  const double gamma = std::exp(-kOpacityPerVwc * vwc / c);
+  const auto tau_omega = [&](double r) {
+    return temperature * ((1.0 - r) * gamma + (1.0 - kAlbedo) * (1.0 - gamma) * (1.0 + r * gamma));
+  };
+  return {tau_omega(rv), tau_omega(rh)};
+}
+
 json run_sample_scene(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"OUTPUT_DIR", "WIDTH", "HEIGHT", "SEED", "POINTS", "PIXEL_SIZE",
-                                          "OPTICAL_PIXEL_SIZE", "LOOKS", "INSITU_NOISE", "PRODUCTS"}));
+                                          "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "LOOKS", "INSITU_NOISE",
+                                          "PRODUCTS"}));
   const fs::path folder = params.text("OUTPUT_DIR");
   const int width = static_cast<int>(params.integer_in("WIDTH", 16, 100000, 600));
   const int height = static_cast<int>(params.integer_in("HEIGHT", 16, 100000, 600));
@@ -134,6 +171,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   const int points = static_cast<int>(params.integer_in("POINTS", 0, 100000, 60));
   const double pixel = params.number_in("PIXEL_SIZE", 0.1, 10000.0, 20.0);
   const double optical_pixel = params.number_in("OPTICAL_PIXEL_SIZE", 0.1, 10000.0, 30.0);
+  const double passive_pixel = params.number_in("PASSIVE_PIXEL_SIZE", 1.0, 100000.0, 600.0);
   const double looks = params.number_in("LOOKS", 1.0, 1000.0, 20.0);
   const double insitu_noise = params.number_in("INSITU_NOISE", 0.0, 0.2, 0.02);
   const bool full = params.choice("PRODUCTS", {"full", "radar"}, std::string("full")) == "full";
@@ -161,6 +199,8 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   if (full) {
     radar_targets.push_back({"SIGMA0_VH", path_of("sigma0_vh_db"), "sigma0 VH (dB)"});
     radar_targets.push_back({"SOIL_MOISTURE_TRUE", path_of("truth_soil_moisture"), "true soil moisture (m3/m3)"});
+    radar_targets.push_back({"SIGMA_SOIL_VV_TRUE", path_of("truth_sigma_soil_vv_db"), "true soil sigma0 VV (dB)"});
+    radar_targets.push_back({"SIGMA_SOIL_VH_TRUE", path_of("truth_sigma_soil_vh_db"), "true soil sigma0 VH (dB)"});
   }
   const BlockKernel radar_kernel = [&](Block& block) {
     for (int r = 0; r < block.height; ++r)
@@ -176,6 +216,8 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
         if (block.outputs.size() > 3) {
           block.outputs[3][p] = static_cast<float>(observed_db(kVH, s, vwc, angle, looks, normal(seed, kSpeckleVH, index)));
           block.outputs[4][p] = static_cast<float>(s.soil_moisture);
+          block.outputs[5][p] = static_cast<float>(kernels::soil_backscatter_db(kVV.c, kVV.d, s.soil_moisture));
+          block.outputs[6][p] = static_cast<float>(kernels::soil_backscatter_db(kVH.c, kVH.d, s.soil_moisture));
         }
       }
   };
@@ -211,6 +253,37 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
                 " px of " + std::to_string(optical_pixel) + " m");
   run_on_grid(optical, optical_targets, options, 0, optical_kernel, reporter);
   for (const auto& target : optical_targets) outputs[target.key] = target.path;
+
+  // Passive-microwave grid: coarse, each pixel the mean emission of a 4 × 4 sub-grid of the surface.
+  const int passive_width = static_cast<int>(std::ceil(width * pixel / passive_pixel));
+  const int passive_height = static_cast<int>(std::ceil(height * pixel / passive_pixel));
+  Grid passive{passive_width, passive_height, {kOriginX, passive_pixel, 0, kOriginY, 0, -passive_pixel}, crs};
+  const std::vector<RasterTarget> passive_targets = {{"TBV", path_of("brightness_temperature_v"), "Tb V (K)"},
+                                                     {"TBH", path_of("brightness_temperature_h"), "Tb H (K)"}};
+  const BlockKernel passive_kernel = [&](Block& block) {
+    constexpr int kSubSamples = 4;
+    for (int r = 0; r < block.height; ++r)
+      for (int c = 0; c < block.width; ++c) {
+        const std::size_t p = static_cast<std::size_t>(r) * block.width + c;
+        double v = 0.0, h = 0.0;
+        for (int j = 0; j < kSubSamples; ++j)
+          for (int i = 0; i < kSubSamples; ++i) {
+            const double x = (block.x0 + c + (i + 0.5) / kSubSamples) * passive_pixel;
+            const double y = (block.y0 + r + (j + 0.5) / kSubSamples) * passive_pixel;
+            const Surface s = scene.at(x, y);
+            const double temperature = 290.0 + 8.0 * std::cos(2.0 * kPi * x / 11000.0) - 20.0 * (s.soil_moisture - 0.2);
+            const auto tb = brightness(s, SceneModel::vwc(s), temperature);
+            v += tb.v;
+            h += tb.h;
+          }
+        block.outputs[0][p] = static_cast<float>(v / (kSubSamples * kSubSamples));
+        block.outputs[1][p] = static_cast<float>(h / (kSubSamples * kSubSamples));
+      }
+  };
+  reporter.info("passive-microwave grid: " + std::to_string(passive_width) + "×" + std::to_string(passive_height) +
+                " px of " + std::to_string(passive_pixel) + " m");
+  run_on_grid(passive, passive_targets, options, 0, passive_kernel, reporter);
+  for (const auto& target : passive_targets) outputs[target.key] = target.path;
 
   // In-situ stations: the true soil moisture at a random pixel plus Gaussian measurement noise.
   const std::string points_path = (folder / "insitu.gpkg").string();
@@ -251,6 +324,11 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
       {"water_cloud", "V1 = V2 = VWC (paper 000), sigma0_soil[dB] = C + D·SM (paper 002 eq. 3)"},
       {"VV", {{"A", kVV.a}, {"B", kVV.b}, {"C", kVV.c}, {"D", kVV.d}}},
       {"VH", {{"A", kVH.a}, {"B", kVH.b}, {"C", kVH.c}, {"D", kVH.d}}},
+      {"passive_pixel_size_m", passive_pixel},
+      {"passive_microwave", {{"incidence_angle_deg", kPassiveAngle}, {"roughness_h", kRoughness},
+                             {"opacity_per_vwc_b", kOpacityPerVwc}, {"albedo_omega", kAlbedo},
+                             {"permittivity", "Topp et al. (1980) inverted"},
+                             {"surface_temperature_K", "290 + 8·cos(2πx/11 km) − 20·(SM − 0.2)"}}},
       {"files", outputs}};
   const std::string description_path = (folder / "scene.json").string();
   std::ofstream(description_path) << description.dump(2) << "\n";
@@ -270,6 +348,7 @@ void add_sample_commands(std::vector<Command>& registry) {
   OPTICAL_PIXEL_SIZE  optical pixel size in metres (default 30), a separate grid to be aligned
   SEED                random seed (default 42); the same seed gives the same files for any THREADS
   LOOKS               equivalent number of looks of the multiplicative speckle (default 20, filtered)
+  PASSIVE_PIXEL_SIZE  passive-microwave pixel size in metres (default 600), a third, coarse grid
   POINTS              in-situ stations (default 60); INSITU_NOISE their error std (default 0.02 m³/m³)
   PRODUCTS            full (default) or radar (σ⁰ VV, VWC and angle only, for benchmarks)
   THREADS, CREATE_OPTIONS   as for every raster command
@@ -279,8 +358,12 @@ reflectance = cover·leaf + (1 - cover)·soil, where soil darkens with moisture 
 true VWC = paper 000 eq. 8 on the noise-free NDMI; σ⁰ by the water cloud model with V1 = V2 = VWC
 (paper 000 eq. 1-3) over σ⁰_soil[dB] = C + D·SM (paper 002 eq. 3), VV: A 0.12, B 0.09, C -17, D 28;
 VH: A 0.035, B 0.14, C -25, D 22; times unit-mean gamma speckle; written in dB.
-Files: sigma0_vv_db, sigma0_vh_db, incidence_angle, truth_vwc, truth_soil_moisture, reflectance_*
-(.tif), insitu.gpkg (station, sm_insitu, sm_true) and scene.json with every parameter.
+Brightness temperatures at 55°: soil permittivity from Topp et al. (1980), Fresnel reflectivity with
+roughness h = 0.2, vegetation by the τ-ω model (τ = 0.12·VWC, ω = 0.05), mean of 4 × 4 sub-samples.
+Files: sigma0_vv_db, sigma0_vh_db, incidence_angle, truth_vwc, truth_soil_moisture,
+truth_sigma_soil_vv_db, truth_sigma_soil_vh_db (noise-free C + D·SM), reflectance_*,
+brightness_temperature_v, brightness_temperature_h (.tif), insitu.gpkg (station, sm_insitu,
+sm_true) and scene.json with every parameter.
 )~",
                       run_sample_scene});
 }
