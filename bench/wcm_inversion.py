@@ -54,13 +54,12 @@ TOLERANCE_DB = 1e-3
 # soil = (σ⁰ − σ_veg)/γ², nodata where σ⁰ ≤ σ_veg.
 # In float64 like smr: in float32 (numpy's default for float32 inputs) σ⁰ − σ_veg loses digits
 # where σ⁰ is close to σ_veg and the two tools would differ there by up to ~1e-3 dB.
-SIGMA = "10**(float64(A)/10)"
-COS = "cos(float64(C)*pi/180)"
-GAMMA2 = f"exp(-2*{B}*float64(B)/{COS})"
-VEGETATION = f"{A}*float64(B)*{COS}*(1-{GAMMA2})"
+# Each term is computed once (assignment expressions), as a numpy user would write it: a fair peer
+# does not pay for repeating cos, exp and the power.
 GDAL_CALC_EXPRESSION = (
-    f"where({SIGMA} > {VEGETATION}, "
-    f"10*log10(maximum({SIGMA} - {VEGETATION}, 1e-30)/{GAMMA2}), {NODATA:g})")
+    f"where((s:=10**(float64(A)/10)) > "
+    f"(v:={A}*float64(B)*(c:=cos(float64(C)*pi/180))*(1-(g:=exp(-2*{B}*float64(B)/c)))), "
+    f"10*log10(maximum(s - v, 1e-30)/g), {NODATA:g})")
 
 
 def smr_executable():
