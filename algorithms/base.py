@@ -51,7 +51,8 @@ NODATA_AND_OUTPUT_HELP = (
     "equation is undefined become nodata too and are counted in INVALID_PIXELS; "
     "NODATA_PIXELS counts pixels with a nodata input, VALID_PIXELS the rest. "
     "Outputs are Float32 with nodata −9999. The outputs take the grid (extent, pixel size, CRS) "
-    "of the first raster input the algorithm reads, in the order of the parameters; inputs on "
+    "of the first raster input the algorithm reads, in the order of the parameters, or of the one "
+    "chosen in the advanced REFERENCE parameter; inputs on "
     "another grid or CRS are aligned to it on the fly with the RESAMPLING method, and the log "
     "says which ones were.")
 
@@ -104,6 +105,7 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
     COMMAND = ""
     HELP = ""
 
+    REFERENCE = "REFERENCE"
     RESAMPLING = "RESAMPLING"
     THREADS = "THREADS"
     CREATE_OPTIONS = "CREATE_OPTIONS"
@@ -196,6 +198,16 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
 
     def _add_common_parameters(self):
+        # Option 0 is "the first raster input given"; then one option per raster input, in
+        # declaration order (append new inputs at the end: the index is public API).
+        reference = QgsProcessingParameterEnum(
+            self.REFERENCE, self.tr("Output grid taken from"),
+            [self.tr("First raster input given")] + list(self._raster_inputs), defaultValue=0)
+        reference.setHelp(self.tr(
+            "The outputs take the extent, pixel size and CRS of this raster input; the other inputs "
+            "are aligned to it with the RESAMPLING method."))
+        self._make_advanced(reference)
+        self.addParameter(reference)
         resampling = self.add_choice(
             self.RESAMPLING, self.tr("Resampling of inputs on another grid"),
             [(method, method) for method in RESAMPLING_METHODS],
@@ -234,6 +246,22 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(
                 f"Invalid value for {key} ({index}): valid values are 0 to {len(values) - 1}.")
         return values[index]
+
+    def reference_key(self, parameters, context, input_keys):
+        """The raster input whose grid the outputs take; it must be one the core gets."""
+        index = self.parameterAsEnum(parameters, self.REFERENCE, context)
+        if index == 0:
+            return input_keys[0]
+        if not 1 <= index <= len(self._raster_inputs):
+            raise QgsProcessingException(
+                f"Invalid value for {self.REFERENCE} ({index}): valid values are 0 to "
+                f"{len(self._raster_inputs)}.")
+        key = self._raster_inputs[index - 1]
+        if key not in input_keys:
+            raise QgsProcessingException(
+                f"Invalid value for {self.REFERENCE} ({index}, {key}): {key} is not an input of this "
+                f"run; choose one of {', '.join(input_keys)} or 0 for the first.")
+        return key
 
     def optional_double(self, parameters, key, context):
         """The number given for KEY, or None when left empty (NaN counts as empty)."""
@@ -297,7 +325,7 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             request[key] = self.resolve_raster_input(parameters, key, context)
         if input_keys:
             # Explicit, so the output grid never depends on the order of keys in the request.
-            request["REFERENCE"] = input_keys[0]
+            request[self.REFERENCE] = self.reference_key(parameters, context, input_keys)
         for key in self._choices:
             request[key] = self.choice(parameters, key, context)
         for key, integer in self._numbers.items():
