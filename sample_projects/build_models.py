@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Build the sample graphical model and QGIS project of SMR with PyQGIS.
+"""Build the sample graphical models and QGIS project of SMR with PyQGIS.
 
 Writes, next to this file:
   paper000_physical_chain.model3   paper 000's physical chain as a Processing model
-  paper000_sample.qgs              a project loading the sample scene from data/ (relative paths)
+  paper003_predictors.model3       paper 003's predictors: MPDI, NSDSI and NDVI
+  wcm_forward_simulation.model3    the water cloud model forward: σ⁰ from soil σ⁰ and vegetation
+  paper000_sample.qgs              a project loading the sample scene from data/ (relative paths),
+                                   with the three models embedded (toolbox ▸ Project models)
 
-Both are committed; this script is how they are made, so change it (not the files) and rerun:
+All are committed; this script is how they are made, so change it (not the files) and rerun:
 
     scripts/setup.sh                            # builds smr, installs the plugin into build/plugins
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 sample_projects/build_models.py
@@ -20,12 +23,25 @@ combinations. In the model the index is one input that feeds both smr:spectralin
 smr:vegetationwatercontent MODEL (both enums start NDVI, NDMI, NDWI in that order), and the
 inversion runs once per polarisation: the six combinations are the index input times the two
 polarisation outputs.
+
+Paper 003 (Lv et al.) feeds a neural network with passive-microwave brightness temperatures, the
+microwave polarisation difference index MPDI = (Tbv − Tbh)/(Tbv + Tbh) (§2.1), and optical
+predictors, among them NSDSI and NDVI: its predictor model computes those three.
+
+The forward model runs the water cloud model the other way round (smr:watercloudforward, in linear
+units, where the model is additive) and converts the result to dB (smr:backscatterconversion): the
+σ⁰ a given soil backscatter and vegetation would produce, e.g. to check calibrated A, B against
+observed σ⁰.
+
+Every model input with a default is passed to its children as coalesce(@INPUT, default): QGIS 3.22
+fills in a model input's default only in the dialog, not in qgis_process or processing.run.
 """
 
 import argparse
 import importlib.util
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -34,11 +50,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
-MODEL_FILE = HERE / "paper000_physical_chain.model3"
 PROJECT_FILE = HERE / "paper000_sample.qgs"
 DATA_DIR = HERE / "data"
 
-MODEL_NAME = "paper000_physical_chain"
 MODEL_GROUP = "SMR sample models"
 
 # Water cloud parameters of the sample scene (smr samplescene --help); paper 000 calibrates its own.
@@ -47,6 +61,22 @@ DEFAULT_A_VH, DEFAULT_B_VH = 0.035, 0.14
 DEFAULTS_AB = {"VV": (DEFAULT_A_VV, DEFAULT_B_VV), "VH": (DEFAULT_A_VH, DEFAULT_B_VH)}
 INDEX_OPTIONS = ["NDVI", "NDMI", "NDWI"]
 DEFAULT_INDEX = 1  # NDMI: the index paper 000 found most sensitive to the vegetation water
+
+# smr:spectralindex INDEX options (algorithms/spectralindex.py; the order is public API).
+SPECTRAL_INDEX_NDVI = 0
+SPECTRAL_INDEX_NSDSI1 = 4  # then NSDSI2 = 5, NSDSI3 = 6
+NSDSI_OPTIONS = ["NSDSI1 = (S1 − S2)/S1", "NSDSI2 = (S1 − S2)/S2", "NSDSI3 = (S1 − S2)/(S1 + S2)"]
+DEFAULT_NSDSI = 0  # NSDSI1, the provider's default NSDSI
+
+# smr:watercloudforward V1 options (algorithms/watercloud.py): 0 V1 = VWC, 1 V1 = 1.
+V1_OPTIONS = ["VWC (paper 000)", "1 (paper 002)"]
+DEFAULT_V1 = 1  # paper 002's convention
+UNIT_DB, UNIT_LINEAR = 0, 1  # the unit enums of the water cloud algorithms
+LINEAR_TO_DB = 1  # smr:backscatterconversion DIRECTION
+
+# Fixed project metadata, so that rerunning this script leaves the project file unchanged.
+PROJECT_AUTHOR = "SMR (sample_projects/build_models.py)"
+PROJECT_DATE = "2024-01-01T00:00:00"
 
 
 def _headless_environment():
@@ -91,7 +121,7 @@ from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QPointF  # noqa: E402
+from qgis.PyQt.QtCore import QDateTime, QPointF, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 # Soil moisture 0-0.5 m³/m³, dry brown to wet blue-green (ColorBrewer BrBG, 5 classes).
@@ -101,7 +131,7 @@ SOIL_MOISTURE_COLOURS = [
 VWC_COLOURS = [(0.0, "#edf8e9"), (0.5, "#bae4b3"), (1.0, "#31a354"), (1.5, "#006d2c")]
 
 
-# --- the model ------------------------------------------------------------------------------
+# --- the models -----------------------------------------------------------------------------
 
 def _raster_input(key, description, optional=False):
     return QgsProcessingParameterRasterLayer(key, description, optional=optional)
@@ -112,6 +142,40 @@ def _number_input(key, description, default):
         key, description, QgsProcessingParameterNumber.Double, default)
     parameter.setMinimum(0.0)
     return parameter
+
+
+def _enum_input(key, description, options, default):
+    return QgsProcessingParameterEnum(key, description, options, defaultValue=default)
+
+
+def _add_inputs(model, inputs):
+    """Add (definition, (x, y), help) model inputs; returns {key: help} for setHelpContent."""
+    parameter_help = {}
+    for definition, (x, y), help_text in inputs:
+        component = QgsProcessingModelParameter(definition.name())
+        component.setPosition(QPointF(x, y))
+        model.addModelParameter(definition, component)
+        parameter_help[definition.name()] = help_text
+    return parameter_help
+
+
+def _child(algorithm_id, child_id, description, position):
+    child = QgsProcessingModelChildAlgorithm(algorithm_id)
+    child.setChildId(child_id)
+    child.setDescription(description)
+    child.setPosition(QPointF(*position))
+    return child
+
+
+def _help(description, parameter_help):
+    help_content = {
+        "ALG_DESC": description,
+        "ALG_CREATOR": "SMR (sample_projects/build_models.py)",
+        "ALG_HELP_CREATOR": "SMR",
+        "ALG_VERSION": "1",
+    }
+    help_content.update(parameter_help)
+    return help_content
 
 
 def _from_input(name):
@@ -149,8 +213,8 @@ def _model_output(child_id, child_output, name, description):
     return output
 
 
-def build_model():
-    model = QgsProcessingModelAlgorithm(MODEL_NAME, MODEL_GROUP, "smrsamples")
+def build_paper000_model():
+    model = QgsProcessingModelAlgorithm("paper000_physical_chain", MODEL_GROUP, "smrsamples")
 
     inputs = [  # (definition, position in the modeler, help)
         (_raster_input("GREEN", "Green reflectance (NDWI)", optional=True), (120, 60),
@@ -161,8 +225,8 @@ def build_model():
          "Surface reflectance, 0-1 (Landsat 8 band 5). Needed for every index."),
         (_raster_input("SWIR1", "Shortwave infrared 1.6 µm reflectance (NDMI)", optional=True),
          (120, 240), "Surface reflectance, 0-1 (Landsat 8 band 6). Needed for NDMI."),
-        (QgsProcessingParameterEnum("INDEX", "Vegetation index (index and VWC model)",
-                                    INDEX_OPTIONS, defaultValue=DEFAULT_INDEX), (120, 320),
+        (_enum_input("INDEX", "Vegetation index (index and VWC model)", INDEX_OPTIONS,
+                     DEFAULT_INDEX), (120, 320),
          "NDVI (eq. 4, VWC eq. 7), NDMI (eq. 5, VWC eq. 8) or NDWI (eq. 6, VWC eq. 9). The same "
          "choice drives the spectral index and the VWC model."),
         (_raster_input("SIGMA0_VV", "σ⁰ VV (dB)"), (120, 420),
@@ -180,17 +244,9 @@ def build_model():
         (_number_input("B_VH", "Water cloud B, VH (m²/kg)", DEFAULT_B_VH), (120, 800),
          "Vegetation attenuation parameter B for VH."),
     ]
-    parameter_help = {}
-    for definition, (x, y), help_text in inputs:
-        component = QgsProcessingModelParameter(definition.name())
-        component.setPosition(QPointF(x, y))
-        model.addModelParameter(definition, component)
-        parameter_help[definition.name()] = help_text
+    parameter_help = _add_inputs(model, inputs)
 
-    index = QgsProcessingModelChildAlgorithm("smr:spectralindex")
-    index.setChildId("index")
-    index.setDescription("Spectral index (paper 000 eq. 4-6)")
-    index.setPosition(QPointF(480, 180))
+    index = _child("smr:spectralindex", "index", "Spectral index (paper 000 eq. 4-6)", (480, 180))
     index.addParameterSources("INDEX", _from_input_or_default("INDEX", DEFAULT_INDEX))
     for band in ("GREEN", "RED", "NIR", "SWIR1"):
         index.addParameterSources(band, _from_input(band))
@@ -199,10 +255,8 @@ def build_model():
     index.setModelOutputs({"INDEX": _model_output("index", "OUTPUT", "INDEX", "Vegetation index")})
     model.addChildAlgorithm(index)
 
-    vwc = QgsProcessingModelChildAlgorithm("smr:vegetationwatercontent")
-    vwc.setChildId("vwc")
-    vwc.setDescription("Vegetation water content (paper 000 eq. 7-9)")
-    vwc.setPosition(QPointF(480, 330))
+    vwc = _child("smr:vegetationwatercontent", "vwc",
+                 "Vegetation water content (paper 000 eq. 7-9)", (480, 330))
     vwc.addParameterSources("INPUT", _from_child("index", "OUTPUT"))
     # MODEL's options start NDVI, NDMI, NDWI like INDEX's, so the same value selects the model.
     vwc.addParameterSources("MODEL", _from_input_or_default("INDEX", DEFAULT_INDEX))
@@ -213,10 +267,8 @@ def build_model():
 
     for polarisation, y in (("VV", 480), ("VH", 680)):
         child_id = polarisation.lower()
-        inversion = QgsProcessingModelChildAlgorithm("smr:watercloudinversion")
-        inversion.setChildId(child_id)
-        inversion.setDescription(f"Water cloud inversion {polarisation} (paper 000 eq. 10)")
-        inversion.setPosition(QPointF(840, y))
+        inversion = _child("smr:watercloudinversion", child_id,
+                           f"Water cloud inversion {polarisation} (paper 000 eq. 10)", (840, y))
         inversion.addParameterSources("SIGMA0", _from_input(f"SIGMA0_{polarisation}"))
         inversion.addParameterSources("SIGMA0_UNIT", _static(0))  # dB
         inversion.addParameterSources("VWC", _from_child("vwc", "OUTPUT"))
@@ -235,8 +287,8 @@ def build_model():
         })
         model.addChildAlgorithm(inversion)
 
-    help_content = {
-        "ALG_DESC": (
+    model.setHelpContent(_help(
+        (
             "Paper 000 (Chang et al., Sentinel-1 + Landsat 8) physical chain: a vegetation index "
             "(NDVI, NDMI or NDWI, eq. 4-6) gives the vegetation water content VWC (eq. 7-9); the "
             "water cloud model (eq. 1-3, V1 = V2 = VWC) is inverted for VV and VH (eq. 10) to "
@@ -245,24 +297,150 @@ def build_model():
             "vegetation contribution σ⁰ − σ⁰_soil (dB) for VV and VH. The soil σ⁰ outputs are on "
             "the σ⁰ VV / σ⁰ VH grid; the index and VWC on the grid of the NIR band. Pixels where "
             "σ⁰ ≤ σ⁰_veg are nodata."),
-        "ALG_CREATOR": "SMR (sample_projects/build_models.py)",
-        "ALG_HELP_CREATOR": "SMR",
-        "ALG_VERSION": "1",
-    }
-    help_content.update(parameter_help)
-    model.setHelpContent(help_content)
+        parameter_help))
     return model
 
 
-def check_model(model):
-    """Every child resolves to an smr algorithm and the outputs are the six expected ones."""
+def build_paper003_model():
+    """Paper 003: MPDI from brightness temperatures, NSDSI and NDVI from reflectance."""
+    model = QgsProcessingModelAlgorithm("paper003_predictors", MODEL_GROUP, "smrsamples")
+    parameter_help = _add_inputs(model, [
+        (_raster_input("TBV", "Brightness temperature, V polarisation (K)"), (120, 60),
+         "Passive-microwave brightness temperature Tbv in kelvin (e.g. AMSR2 10.7 GHz, or SMAP "
+         "1.41 GHz). MPDI is on its grid."),
+        (_raster_input("TBH", "Brightness temperature, H polarisation (K)"), (120, 120),
+         "Brightness temperature Tbh in kelvin, same sensor and frequency as TBV."),
+        (_raster_input("SWIR1", "Shortwave infrared 1.6 µm reflectance (S1)"), (120, 220),
+         "Surface reflectance, 0-1 (MODIS band 6, Landsat 8 band 6). NSDSI is on its grid."),
+        (_raster_input("SWIR2", "Shortwave infrared 2.1 µm reflectance (S2)"), (120, 280),
+         "Surface reflectance, 0-1 (MODIS band 7, Landsat 8 band 7)."),
+        (_enum_input("NSDSI", "NSDSI definition", NSDSI_OPTIONS, DEFAULT_NSDSI), (120, 340),
+         "The literature has three NSDSI; paper 003 does not print its equation. NSDSI1 = "
+         "(S1 − S2)/S1 is the default, NSDSI2 = (S1 − S2)/S2 and NSDSI3 = (S1 − S2)/(S1 + S2) "
+         "the alternatives."),
+        (_raster_input("RED", "Red reflectance"), (120, 420),
+         "Surface reflectance, 0-1 (MODIS band 1, Landsat 8 band 4). NDVI is on its grid."),
+        (_raster_input("NIR", "Near-infrared reflectance"), (120, 480),
+         "Surface reflectance, 0-1 (MODIS band 2, Landsat 8 band 5)."),
+    ])
+
+    mpdi = _child("smr:mpdi", "mpdi", "MPDI (paper 003 §2.1)", (480, 90))
+    mpdi.addParameterSources("TBV", _from_input("TBV"))
+    mpdi.addParameterSources("TBH", _from_input("TBH"))
+    mpdi.setModelOutputs({"MPDI": _model_output(
+        "mpdi", "OUTPUT", "MPDI", "MPDI (passive-microwave grid)")})
+    model.addChildAlgorithm(mpdi)
+
+    nsdsi = _child("smr:spectralindex", "nsdsi", "NSDSI (paper 003)", (480, 250))
+    # The model's NSDSI options are spectralindex's NSDSI1-3 options, from index 4 on.
+    nsdsi.addParameterSources("INDEX", [QgsProcessingModelChildParameterSource.fromExpression(
+        f"to_int(coalesce(@NSDSI, {DEFAULT_NSDSI})) + {SPECTRAL_INDEX_NSDSI1}")])
+    nsdsi.addParameterSources("SWIR1", _from_input("SWIR1"))
+    nsdsi.addParameterSources("SWIR2", _from_input("SWIR2"))
+    nsdsi.addParameterSources("SCALE", _static(1.0))
+    nsdsi.addParameterSources("OFFSET", _static(0.0))
+    nsdsi.setModelOutputs({"NSDSI": _model_output("nsdsi", "OUTPUT", "NSDSI", "NSDSI")})
+    model.addChildAlgorithm(nsdsi)
+
+    ndvi = _child("smr:spectralindex", "ndvi", "NDVI (paper 003; paper 000 eq. 4)", (480, 450))
+    ndvi.addParameterSources("INDEX", _static(SPECTRAL_INDEX_NDVI))
+    ndvi.addParameterSources("RED", _from_input("RED"))
+    ndvi.addParameterSources("NIR", _from_input("NIR"))
+    ndvi.addParameterSources("SCALE", _static(1.0))
+    ndvi.addParameterSources("OFFSET", _static(0.0))
+    ndvi.setModelOutputs({"NDVI": _model_output("ndvi", "OUTPUT", "NDVI", "NDVI")})
+    model.addChildAlgorithm(ndvi)
+
+    model.setHelpContent(_help(
+        "Paper 003 (Lv et al.) retrieves soil moisture with a neural network from passive and "
+        "active microwave data and auxiliary predictors. This model prepares three of its "
+        "predictors: the microwave polarisation difference index MPDI = (Tbv − Tbh)/(Tbv + Tbh) "
+        "from the V and H brightness temperatures (§2.1; it removes most of the surface "
+        "temperature from the signal and responds to soil moisture and roughness), NSDSI from the "
+        "two shortwave-infrared bands (NSDSI1 = (S1 − S2)/S1 by default; NSDSI2, NSDSI3 on "
+        "request) and NDVI = (NIR − RED)/(NIR + RED). Each output stays on the grid of its "
+        "inputs: MPDI on the coarse passive-microwave grid of TBV, NSDSI on the grid of SWIR1, "
+        "NDVI on the grid of RED. Paper 003 then aggregates the optical predictors to the "
+        "microwave grid by averaging before training (not part of this model). Reflectance "
+        "bands must be surface reflectance (0-1); a zero denominator gives nodata.",
+        parameter_help))
+    return model
+
+
+def build_forward_model():
+    """The water cloud model forward, in linear units, then converted to dB."""
+    model = QgsProcessingModelAlgorithm("wcm_forward_simulation", MODEL_GROUP, "smrsamples")
+    parameter_help = _add_inputs(model, [
+        (_raster_input("SIGMA_SOIL", "Soil backscatter σ⁰_soil (dB)"), (120, 60),
+         "Bare-soil backscatter in dB, e.g. σ⁰_soil = C + D·SM (paper 002 eq. 3) or a soil σ⁰ "
+         "retrieved by smr:watercloudinversion. The outputs are on its grid; VWC and the angle are "
+         "aligned to it on the fly."),
+        (_raster_input("VWC", "Vegetation water content VWC (kg/m²)"), (120, 120),
+         "Vegetation water content in kg/m², e.g. from smr:vegetationwatercontent."),
+        (_raster_input("ANGLE", "Incidence angle θ (degrees)"), (120, 180),
+         "Local incidence angle in degrees."),
+        (_number_input("A", "Water cloud A (vegetation scattering)", DEFAULT_A_VV), (120, 260),
+         "Vegetation scattering parameter A (linear units): m²/kg with V1 = VWC, unitless with "
+         "V1 = 1. Default: the sample scene's VV value."),
+        (_number_input("B", "Water cloud B (vegetation attenuation, m²/kg)", DEFAULT_B_VV),
+         (120, 320), "Vegetation attenuation parameter B in m²/kg. Default: the sample scene's VV "
+                     "value."),
+        (_enum_input("V1", "V1 in σ⁰_veg = A·V1·cosθ·(1 − γ²)", V1_OPTIONS, DEFAULT_V1),
+         (120, 380), "1 (paper 002, eq. 2; the default) or VWC (paper 000, eq. 2). The "
+                     "attenuation γ² uses VWC in both."),
+    ])
+
+    forward = _child("smr:watercloudforward", "forward",
+                     "Water cloud model, forward (linear units)", (480, 180))
+    forward.addParameterSources("SIGMA_SOIL", _from_input("SIGMA_SOIL"))
+    forward.addParameterSources("SIGMA_SOIL_UNIT", _static(UNIT_DB))
+    forward.addParameterSources("VWC", _from_input("VWC"))
+    forward.addParameterSources("ANGLE", _from_input("ANGLE"))
+    forward.addParameterSources("A", _from_input_or_default("A", DEFAULT_A_VV))
+    forward.addParameterSources("B", _from_input_or_default("B", DEFAULT_B_VV))
+    forward.addParameterSources("V1", _from_input_or_default("V1", DEFAULT_V1))
+    forward.addParameterSources("OUTPUT_UNIT", _static(UNIT_LINEAR))
+    forward.setModelOutputs({"SIGMA0_LINEAR": _model_output(
+        "forward", "OUTPUT", "SIGMA0_LINEAR", "Total σ⁰ (linear)")})
+    model.addChildAlgorithm(forward)
+
+    to_db = _child("smr:backscatterconversion", "db", "σ⁰ linear → dB", (840, 180))
+    to_db.addParameterSources("INPUT", _from_child("forward", "OUTPUT"))
+    to_db.addParameterSources("DIRECTION", _static(LINEAR_TO_DB))
+    to_db.setModelOutputs({"SIGMA0_DB": _model_output(
+        "db", "OUTPUT", "SIGMA0_DB", "Total σ⁰ (dB)")})
+    model.addChildAlgorithm(to_db)
+
+    model.setHelpContent(_help(
+        "Simulates the total backscatter σ⁰ that a given soil backscatter and vegetation would "
+        "produce, with the water cloud model σ⁰ = A·V1·cosθ·(1 − γ²) + γ²·σ⁰_soil, "
+        "γ² = exp(−2·B·VWC/cosθ) (paper 000 eq. 1-3, paper 002 eq. 2, 4, 5). Use it to check "
+        "calibrated A and B against observed σ⁰ (simulate from the soil σ⁰ and VWC of the same "
+        "pixels and compare), to see how much σ⁰ a vegetation change would add or mask, or to "
+        "make synthetic σ⁰. V1 = 1 (paper 002) by default, V1 = VWC (paper 000) on request. The "
+        "model is additive in linear power, so it runs in linear units and the conversion to dB "
+        "comes last. Outputs: total σ⁰ in linear units and in dB, on the grid of the soil σ⁰.",
+        parameter_help))
+    return model
+
+
+# (builder, file name, number of model outputs)
+MODELS = (
+    (build_paper000_model, "paper000_physical_chain.model3", 6),
+    (build_paper003_model, "paper003_predictors.model3", 3),
+    (build_forward_model, "wcm_forward_simulation.model3", 2),
+)
+
+
+def check_model(model, expected_outputs):
+    """Every child resolves to an smr algorithm and the model has the expected outputs."""
     errors = []
     for child_id, child in model.childAlgorithms().items():
         if child.algorithm() is None:
             errors.append(f"{child_id}: algorithm {child.algorithmId()} not found")
     outputs = sorted(d.name() for d in model.destinationParameterDefinitions())
-    if len(outputs) != 6:
-        errors.append(f"expected 6 model outputs, got {outputs}")
+    if len(outputs) != expected_outputs:
+        errors.append(f"{model.name()}: expected {expected_outputs} model outputs, got {outputs}")
     if errors:
         raise SystemExit("model check failed: " + "; ".join(errors))
     return outputs
@@ -280,8 +458,16 @@ def smr_executable():
     raise SystemExit("smr executable not found: run scripts/setup.sh or set SMR_EXECUTABLE")
 
 
+# Files of the sample scene the project loads (a scene from an older smr lacks some: regenerate).
+PROJECT_DATA_FILES = (
+    "insitu.gpkg", "truth_soil_moisture.tif", "truth_vwc.tif", "truth_sigma_soil_vv_db.tif",
+    "truth_sigma_soil_vh_db.tif", "sigma0_vv_db.tif", "sigma0_vh_db.tif", "incidence_angle.tif",
+    "brightness_temperature_v.tif", "brightness_temperature_h.tif",
+    *(f"reflectance_{band}.tif" for band in ("blue", "green", "red", "nir", "swir1", "swir2")))
+
+
 def ensure_sample_data(data_dir):
-    if (data_dir / "scene.json").is_file():
+    if all((data_dir / name).is_file() for name in ("scene.json", *PROJECT_DATA_FILES)):
         return
     print(f"generating the sample scene into {data_dir}")
     subprocess.run([smr_executable(), "samplescene"], check=True, stdout=subprocess.DEVNULL,
@@ -333,14 +519,26 @@ def _insitu_renderer(layer):
     layer.setRenderer(QgsGraduatedSymbolRenderer("sm_insitu", ranges))
 
 
-def build_project(data_dir):
+def build_project(data_dir, models):
     ensure_sample_data(data_dir)
     project = QgsProject.instance()
     project.clear()
     project.setFileName(str(PROJECT_FILE))
-    project.setTitle("SMR sample: paper 000 physical chain (synthetic scene, seed 42)")
+    project.setTitle("SMR sample scene (synthetic, seed 42): paper 000 physical chain, "
+                     "paper 003 predictors, water cloud forward simulation")
     project.setCrs(QgsCoordinateReferenceSystem("EPSG:32632"))
     project.writeEntryBool("Paths", "/Absolute", False)
+    metadata = project.metadata()
+    metadata.setAuthor(PROJECT_AUTHOR)
+    metadata.setCreationDateTime(QDateTime.fromString(PROJECT_DATE, Qt.ISODate))
+    project.setMetadata(metadata)
+    # The models are embedded too: opening the project lists them in the Processing toolbox
+    # under "Project models" (QGIS's project provider writes them into <projectModels>).
+    project_models = QgsApplication.processingRegistry().providerById("project")
+    if project_models is None:
+        raise SystemExit("the Processing provider of project models is missing")
+    for model in models:
+        project_models.add_model(model)
 
     def raster(file_name, name):
         layer = QgsRasterLayer(str(data_dir / file_name), name, "gdal")
@@ -360,6 +558,10 @@ def build_project(data_dir):
     _pseudocolour(truth_sm, SOIL_MOISTURE_COLOURS, "m³/m³")
     truth_vwc = raster("truth_vwc.tif", "Truth vegetation water content (kg/m²)")
     _pseudocolour(truth_vwc, VWC_COLOURS, "kg/m²")
+    truth_soil_vv = raster("truth_sigma_soil_vv_db.tif", "Truth soil σ⁰ VV (dB, C + D·SM)")
+    _grey(truth_soil_vv, -20.0, -5.0)
+    truth_soil_vh = raster("truth_sigma_soil_vh_db.tif", "Truth soil σ⁰ VH (dB, C + D·SM)")
+    _grey(truth_soil_vh, -27.0, -12.0)
 
     sigma_vv = raster("sigma0_vv_db.tif", "σ⁰ VV (dB)")
     _grey(sigma_vv, -20.0, -5.0)
@@ -368,22 +570,32 @@ def build_project(data_dir):
     angle = raster("incidence_angle.tif", "Incidence angle (degrees)")
     _grey(angle, 30.0, 45.0)
 
+    tb_v = raster("brightness_temperature_v.tif", "Brightness temperature V (K)")
+    _grey(tb_v, 150.0, 290.0)
+    tb_h = raster("brightness_temperature_h.tif", "Brightness temperature H (K)")
+    _grey(tb_h, 150.0, 290.0)
+
     optical = [raster(f"reflectance_{band}.tif", f"Reflectance {band.upper()}")
                for band in ("blue", "green", "red", "nir", "swir1", "swir2")]
     for layer in optical:
         _grey(layer, 0.0, 0.5)
 
-    for layer in [insitu, truth_sm, truth_vwc, sigma_vv, sigma_vh, angle, *optical]:
+    truth_layers = [truth_sm, truth_vwc, truth_soil_vv, truth_soil_vh]
+    for layer in [insitu, *truth_layers, sigma_vv, sigma_vh, angle, tb_v, tb_h, *optical]:
         project.addMapLayer(layer, False)
 
     root.addLayer(insitu)
     truth = root.addGroup("Truth (synthetic scene)")
     truth.addLayer(truth_sm)
-    truth.addLayer(truth_vwc).setItemVisibilityChecked(False)
+    for layer in truth_layers[1:]:
+        truth.addLayer(layer).setItemVisibilityChecked(False)
     radar = root.addGroup("Sentinel-1-like radar, 20 m")
     radar.addLayer(sigma_vv)
     radar.addLayer(sigma_vh).setItemVisibilityChecked(False)
     radar.addLayer(angle).setItemVisibilityChecked(False)
+    passive = root.addGroup("Passive microwave (AMSR2-like, 55°), 600 m")
+    passive.addLayer(tb_v).setItemVisibilityChecked(False)
+    passive.addLayer(tb_h).setItemVisibilityChecked(False)
     optical_group = root.addGroup("Landsat-like reflectance, 30 m")
     for layer in optical:
         optical_group.addLayer(layer).setItemVisibilityChecked(False)
@@ -394,6 +606,7 @@ def build_project(data_dir):
     if not project.write():
         raise SystemExit(f"cannot write {PROJECT_FILE}")
     stable_layer_ids(project, PROJECT_FILE)
+    stable_save_attributes(PROJECT_FILE)
     check_relative_paths(PROJECT_FILE)
     # QGIS keeps the previous file as "<name>~" when it overwrites a project: not wanted here.
     Path(f"{PROJECT_FILE}~").unlink(missing_ok=True)
@@ -409,7 +622,19 @@ def stable_layer_ids(project, project_file):
     for layer_id, layer in project.mapLayers().items():
         stem = Path(layer.source().split("|")[0]).stem
         text = text.replace(layer_id, f"smr_sample_{stem}")
+    text = text.replace(project.mainAnnotationLayer().id(), "smr_sample_annotations")
     project_file.write_text(text, encoding="utf-8")
+
+
+def stable_save_attributes(project_file):
+    """QGIS stamps who saved the project and when; stamp this script and a fixed date instead."""
+    text = project_file.read_text(encoding="utf-8")
+    head, separator, rest = text.partition("\n<qgis ")
+    tag, tag_end, body = rest.partition(">")
+    for attribute, value in (("saveUser", "smr"), ("saveUserFull", PROJECT_AUTHOR),
+                             ("saveDateTime", PROJECT_DATE)):
+        tag = re.sub(rf'\b{attribute}="[^"]*"', f'{attribute}="{value}"', tag)
+    project_file.write_text(head + separator + tag + tag_end + body, encoding="utf-8")
 
 
 def check_relative_paths(project_file):
@@ -421,7 +646,8 @@ def check_relative_paths(project_file):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-only", action="store_true", help="write only the .model3 file")
+    parser.add_argument("--model-only", action="store_true",
+                        help="write only the .model3 files, not the project")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
                         help="the sample scene the project loads (default sample_projects/data)")
     arguments = parser.parse_args()
@@ -441,15 +667,19 @@ def main():
     plugin = package.classFactory(None)
     plugin.initProcessing()
 
-    model = build_model()
-    outputs = check_model(model)
-    if not model.toFile(str(MODEL_FILE)):
-        raise SystemExit(f"cannot write {MODEL_FILE}")
-    print(f"wrote {MODEL_FILE.relative_to(REPO_ROOT)} (outputs: {', '.join(outputs)})")
+    models = []
+    for builder, file_name, expected_outputs in MODELS:
+        model = builder()
+        outputs = check_model(model, expected_outputs)
+        model_file = HERE / file_name
+        if not model.toFile(str(model_file)):
+            raise SystemExit(f"cannot write {model_file}")
+        print(f"wrote {model_file.relative_to(REPO_ROOT)} (outputs: {', '.join(outputs)})")
+        models.append(model)
 
     if not arguments.model_only:
-        build_project(arguments.data_dir.resolve())
-        print(f"wrote {PROJECT_FILE.relative_to(REPO_ROOT)}")
+        build_project(arguments.data_dir.resolve(), models)
+        print(f"wrote {PROJECT_FILE.relative_to(REPO_ROOT)} (with the models embedded)")
 
     QgsProject.instance().clear()
     plugin.unload()

@@ -3,12 +3,22 @@
 
     /usr/bin/python3 scripts/sample_summary.py DATA_DIR OUTPUT_DIR
 
-DATA_DIR is the scene written by `smr samplescene` (scene.json, truth_*.tif); OUTPUT_DIR holds one
-folder per vegetation index (ndvi/, ndmi/, ndwi/) with the outputs of the sample model. For each
-polarisation × index combination of paper 000 it prints the vegetation contribution and how far
-the retrieved soil σ⁰ is from the true σ⁰_soil[dB] = C + D·SM of the scene (the difference includes
-the scene's speckle, about 1 dB per pixel at 20 looks), and writes the table to
-OUTPUT_DIR/summary.txt and OUTPUT_DIR/summary.json.
+DATA_DIR is the scene written by `smr samplescene` (scene.json, truth_*.tif); OUTPUT_DIR holds the
+outputs of the sample models, as scripts/run-sample-workflow writes them:
+
+- ndvi/, ndmi/, ndwi/ (paper000_physical_chain.model3, one run per index): for each polarisation ×
+  index combination of paper 000, the vegetation contribution and how far the retrieved soil σ⁰ is
+  from the true σ⁰_soil[dB] = C + D·SM of the scene (the difference includes the scene's speckle,
+  about 1 dB per pixel at 20 looks). The table also goes to OUTPUT_DIR/summary.json.
+- paper003/ (paper003_predictors.model3): grid and range of MPDI, NSDSI and NDVI, and how MPDI
+  follows the true soil moisture and VWC averaged to its grid (also in paper003/summary.json).
+- forward/ (wcm_forward_simulation.model3 run with the true soil σ⁰ VV, the true VWC, the scene's
+  VV A and B and V1 = VWC, which is how the scene made σ⁰ VV): the check that the simulated σ⁰ VV
+  matches the observed, speckled σ⁰ VV on average — mean ratio of linear powers ≈ 1 — with the
+  mean dB difference and RMSE next to what the scene's gamma speckle alone gives (also in
+  forward/summary.json). The script exits 1 when the check fails.
+
+Everything printed also goes to OUTPUT_DIR/summary.txt.
 """
 
 import json
@@ -22,6 +32,9 @@ gdal.UseExceptions()
 
 INDICES = ("ndvi", "ndmi", "ndwi")
 POLARISATIONS = ("vv", "vh")
+PAPER003_OUTPUTS = (("MPDI", "mpdi.tif"), ("NSDSI", "nsdsi.tif"), ("NDVI", "ndvi.tif"))
+# The forward check passes when the mean of observed/simulated linear σ⁰ is within this of 1.
+FORWARD_RATIO_TOLERANCE = 0.02
 
 
 def read(path, like=None):
@@ -47,7 +60,38 @@ def grid(path):
     return dataset.RasterXSize, dataset.RasterYSize, dataset.GetGeoTransform()
 
 
+def averaged(path, like):
+    """Band 1 of PATH averaged onto the (coarser) grid LIKE = (width, height, transform)."""
+    width, height, transform = like
+    bounds = (transform[0], transform[3] + height * transform[5],
+              transform[0] + width * transform[1], transform[3])
+    dataset = gdal.Warp("", str(path), format="MEM", outputBounds=bounds, width=width,
+                        height=height, resampleAlg="average")
+    return dataset.GetRasterBand(1).ReadAsArray().astype(np.float64)
+
+
+def log_gamma_moments(looks):
+    """Mean and standard deviation, in dB, of 10·log10 of unit-mean gamma speckle of L looks.
+
+    10·log10(e)·(ψ(L) − ln L) and 10·log10(e)·sqrt(ψ′(L)), from the asymptotic series of the
+    digamma and trigamma functions after shifting L above 10 with ψ(L) = ψ(L + 1) − 1/L.
+    """
+    shift_mean = shift_variance = 0.0
+    x = float(looks)
+    while x < 10.0:
+        shift_mean -= 1.0 / x
+        shift_variance += 1.0 / x ** 2
+        x += 1.0
+    digamma = (np.log(x) - 1 / (2 * x) - 1 / (12 * x ** 2) + 1 / (120 * x ** 4)
+               - 1 / (252 * x ** 6) + shift_mean)
+    trigamma = (1 / x + 1 / (2 * x ** 2) + 1 / (6 * x ** 3) - 1 / (30 * x ** 5)
+                + 1 / (42 * x ** 7) + shift_variance)
+    decibel = 10.0 / np.log(10.0)
+    return decibel * (digamma - np.log(looks)), decibel * np.sqrt(trigamma)
+
+
 def summarise(data_dir, output_dir):
+    """One row per polarisation × index combination of paper 000 (empty when none was run)."""
     scene = json.loads((data_dir / "scene.json").read_text())
     radar_grid = grid(data_dir / "sigma0_vv_db.tif")
     soil_moisture = read(data_dir / "truth_soil_moisture.tif")
@@ -95,17 +139,130 @@ def table(rows):
     return "\n".join(lines)
 
 
+def summarise_paper003(data_dir, folder):
+    """Grid and range of each predictor; MPDI against the truth averaged to its grid."""
+    if not (folder / "mpdi.tif").is_file():
+        return None
+    predictors = []
+    for name, file_name in PAPER003_OUTPUTS:
+        path = folder / file_name
+        width, height, transform = grid(path)
+        values = read(path)
+        predictors.append({
+            "name": name, "file": file_name, "width": width, "height": height,
+            "pixel_size_m": abs(transform[1]),
+            "min": float(np.nanmin(values)), "max": float(np.nanmax(values)),
+            "mean": float(np.nanmean(values)),
+            "valid_percent": 100.0 * np.isfinite(values).mean(),
+        })
+    passive_grid = grid(folder / "mpdi.tif")
+    mpdi = read(folder / "mpdi.tif").ravel()
+    correlations = {}
+    for key, file_name in (("soil_moisture", "truth_soil_moisture.tif"), ("vwc", "truth_vwc.tif")):
+        truth = averaged(data_dir / file_name, passive_grid).ravel()
+        both = np.isfinite(mpdi) & np.isfinite(truth)
+        correlations[key] = float(np.corrcoef(mpdi[both], truth[both])[0, 1])
+    return {"predictors": predictors, "mpdi_correlation_with_truth": correlations}
+
+
+def paper003_table(summary):
+    lines = [
+        "paper 003 predictors (paper003_predictors.model3, NSDSI1)",
+        f"{'predictor':<10} {'grid':<20} {'min':>8} {'max':>8} {'mean':>8} {'valid':>7}",
+        f"{'':<10} {'':<20} {'':>8} {'':>8} {'':>8} {'%':>7}",
+    ]
+    for row in summary["predictors"]:
+        grid_text = f"{row['width']}×{row['height']} px of {row['pixel_size_m']:g} m"
+        lines.append(f"{row['name']:<10} {grid_text:<20} {row['min']:>8.4f} {row['max']:>8.4f} "
+                     f"{row['mean']:>8.4f} {row['valid_percent']:>7.1f}")
+    correlations = summary["mpdi_correlation_with_truth"]
+    lines.append(f"MPDI against the truth averaged to its grid: r = {correlations['vwc']:.2f} with "
+                 f"VWC, r = {correlations['soil_moisture']:.2f} with soil moisture")
+    lines.append("(vegetation lowers the polarisation difference, as paper 003 notes; wetter soil "
+                 "raises it)")
+    return "\n".join(lines)
+
+
+def summarise_forward(data_dir, folder, scene):
+    """The simulated σ⁰ VV against the observed, speckled σ⁰ VV of the scene."""
+    if not (folder / "sigma0_vv_db.tif").is_file():
+        return None
+    simulated_db = read(folder / "sigma0_vv_db.tif")
+    simulated_linear = read(folder / "sigma0_vv_linear.tif")
+    observed_db = read(data_dir / "sigma0_vv_db.tif")
+    valid = np.isfinite(simulated_db) & np.isfinite(observed_db) & (simulated_linear > 0)
+    difference_db = observed_db[valid] - simulated_db[valid]
+    observed_linear = 10.0 ** (observed_db[valid] / 10.0)
+    ratio = observed_linear / simulated_linear[valid]
+    looks = float(scene.get("speckle_looks", 20.0))
+    speckle_mean_db, speckle_std_db = log_gamma_moments(looks)
+    # The two outputs of the model must agree: dB = 10·log10(linear).
+    conversion_error = np.abs(simulated_db[valid] - 10.0 * np.log10(simulated_linear[valid]))
+    summary = {
+        "parameters": {"A": scene["VV"]["A"], "B": scene["VV"]["B"], "V1": "VWC"},
+        "valid_percent": 100.0 * valid.mean(),
+        "mean_difference_db": float(difference_db.mean()),
+        "rmse_db": float(np.sqrt((difference_db ** 2).mean())),
+        "mean_ratio_linear": float(ratio.mean()),
+        "mean_difference_linear_relative": float(
+            (observed_linear - simulated_linear[valid]).mean() / simulated_linear[valid].mean()),
+        "speckle_looks": looks,
+        "speckle_mean_db": float(speckle_mean_db),
+        "speckle_rmse_db": float(np.hypot(speckle_mean_db, speckle_std_db)),
+        "max_db_linear_mismatch_db": float(conversion_error.max()),
+        "ratio_tolerance": FORWARD_RATIO_TOLERANCE,
+    }
+    summary["passed"] = bool(abs(summary["mean_ratio_linear"] - 1.0) < FORWARD_RATIO_TOLERANCE
+                             and summary["max_db_linear_mismatch_db"] < 1e-3)
+    return summary
+
+
+def forward_table(summary):
+    parameters = summary["parameters"]
+    verdict = "passed" if summary["passed"] else "FAILED"
+    return "\n".join([
+        "water cloud forward check, VV (wcm_forward_simulation.model3)",
+        f"  inputs as the scene made σ⁰ VV: true soil σ⁰ VV and VWC, A {parameters['A']:g}, "
+        f"B {parameters['B']:g}, V1 = VWC",
+        f"observed − simulated σ⁰ VV: mean {summary['mean_difference_db']:+.3f} dB, "
+        f"RMSE {summary['rmse_db']:.3f} dB ({summary['valid_percent']:.1f}% of the pixels)",
+        f"  {summary['speckle_looks']:g}-look gamma speckle alone: mean "
+        f"{summary['speckle_mean_db']:+.3f} dB, RMSE {summary['speckle_rmse_db']:.3f} dB",
+        f"mean ratio observed / simulated, linear power: {summary['mean_ratio_linear']:.4f} "
+        f"(mean difference {100 * summary['mean_difference_linear_relative']:+.2f}% of the mean σ⁰)",
+        f"dB output = 10·log10(linear output) to {summary['max_db_linear_mismatch_db']:.1e} dB",
+        f"check {verdict}: |mean ratio − 1| < {summary['ratio_tolerance']:g}",
+    ])
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
     data_dir, output_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    scene = json.loads((data_dir / "scene.json").read_text())
+    sections = []
     rows = summarise(data_dir, output_dir)
-    if not rows:
+    if rows:
+        sections.append(table(rows))
+        (output_dir / "summary.json").write_text(json.dumps(rows, indent=2) + "\n",
+                                                 encoding="utf-8")
+    paper003 = summarise_paper003(data_dir, output_dir / "paper003")
+    if paper003 is not None:
+        sections.append(paper003_table(paper003))
+        (output_dir / "paper003" / "summary.json").write_text(
+            json.dumps(paper003, indent=2) + "\n", encoding="utf-8")
+    forward = summarise_forward(data_dir, output_dir / "forward", scene)
+    if forward is not None:
+        sections.append(forward_table(forward))
+        (output_dir / "forward" / "summary.json").write_text(
+            json.dumps(forward, indent=2) + "\n", encoding="utf-8")
+    if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
-    text = table(rows)
+    text = "\n\n".join(sections)
     print(text)
     (output_dir / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    (output_dir / "summary.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    if forward is not None and not forward["passed"]:
+        raise SystemExit("the water cloud forward check failed (see above)")
 
 
 if __name__ == "__main__":

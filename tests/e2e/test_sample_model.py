@@ -1,33 +1,23 @@
 """End-to-end: the sample model sample_projects/paper000_physical_chain.model3 through qgis_process.
 
 Runs `qgis_process.bin run <model> -- KEY=value …` as a user would, on a small scene from
-`smr samplescene`, with the installed plugin (build/plugins/smr, from scripts/setup.sh) enabled in
-a QGIS profile of its own (never the user's). Checks the exit status, that every output is a
+`smr samplescene` (fixtures in conftest.py). Checks the exit status, that every output is a
 GDAL raster on the expected grid, and that the physics holds: the scene's VWC is paper 000 eq. 8
 on NDMI, so with INDEX = NDMI the retrieved soil σ⁰ must match the true σ⁰_soil[dB] = C + D·SM of
 scene.json up to the speckle.
 
 Run with /usr/bin/python3 -m pytest tests/e2e (scripts/run-tests sets the environment).
-Environment: SMR_EXECUTABLE (the smr binary; default the installed one), SMR_PLUGINS_DIR (the
-folder holding the plugin folder smr; default build/plugins).
 """
-
-import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import gdal
 
-gdal.UseExceptions()
+import qgis_process_helpers as helpers
+from qgis_process_helpers import REPO_ROOT, SAMPLE_PROJECTS, SIZE, grid, read
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MODEL = REPO_ROOT / "sample_projects" / "paper000_physical_chain.model3"
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
-SIZE = 200  # radar pixels per side: a 4 km scene, 134 × 134 optical pixels
-TIMEOUT = 300
+MODEL = SAMPLE_PROJECTS / "paper000_physical_chain.model3"
+PROJECT = SAMPLE_PROJECTS / "paper000_sample.qgs"
 INDICES = {"NDVI": 0, "NDMI": 1, "NDWI": 2}
 # Model output keys (QGIS 3.22 names them <child id>:<output name>) -> file names.
 OUTPUTS = {
@@ -43,57 +33,6 @@ RADAR_GRID_OUTPUTS = ("soil_sigma0_vv.tif", "vegetation_vv.tif", "soil_sigma0_vh
 OPTICAL_GRID_OUTPUTS = ("index.tif", "vwc.tif")
 
 
-def _plugins_dir():
-    configured = os.environ.get("SMR_PLUGINS_DIR")
-    return Path(configured) if configured else REPO_ROOT / "build" / "plugins"
-
-
-@pytest.fixture(scope="session")
-def qgis_env(tmp_path_factory):
-    """Environment for qgis_process: headless, own profile, the smr plugin enabled in it."""
-    if not os.access(QGIS_PROCESS, os.X_OK):
-        pytest.fail(f"{QGIS_PROCESS} not found: install QGIS (scripts/setup.sh)", pytrace=False)
-    plugins = _plugins_dir()
-    executable = Path(os.environ.get("SMR_EXECUTABLE") or plugins / "smr" / "bin" / "smr")
-    if not (plugins / "smr" / "metadata.txt").is_file() or not os.access(executable, os.X_OK):
-        pytest.fail(f"the smr plugin is not installed in {plugins} (or {executable} is missing): "
-                    f"run scripts/setup.sh", pytrace=False)
-    scratch = tmp_path_factory.mktemp("qgis")
-    runtime = scratch / "xdg-runtime"
-    runtime.mkdir(mode=0o700)
-    runtime.chmod(0o700)
-    env = dict(os.environ)
-    env.update({
-        "QT_QPA_PLATFORM": "offscreen",
-        "XDG_RUNTIME_DIR": str(runtime),
-        "QGIS_CUSTOM_CONFIG_PATH": str(scratch / "profile"),
-        "QGIS_PLUGINPATH": str(plugins),
-        "SMR_EXECUTABLE": str(executable),
-        "PYTHONWARNINGS": "ignore::DeprecationWarning",
-    })
-    # qgis_process loads only plugins enabled in its profile (QGIS3.ini [PythonPlugins] smr=true).
-    enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "smr"], env=env,
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    listing = subprocess.run([QGIS_PROCESS, "plugins"], env=env, capture_output=True, text=True,
-                             timeout=TIMEOUT)
-    assert "* smr" in listing.stdout.splitlines(), (
-        f"could not enable the smr plugin:\n{enable.stdout}\n{enable.stderr}\n{listing.stdout}")
-    env["SMR_TEST_EXECUTABLE"] = str(executable)
-    return env
-
-
-@pytest.fixture(scope="session")
-def scene(qgis_env, tmp_path_factory):
-    """A SIZE × SIZE sample scene (seed 42) and its scene.json."""
-    folder = tmp_path_factory.mktemp("scene")
-    request = json.dumps({"OUTPUT_DIR": str(folder), "WIDTH": SIZE, "HEIGHT": SIZE, "SEED": 42})
-    result = subprocess.run([qgis_env["SMR_TEST_EXECUTABLE"], "samplescene"], input=request,
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    assert result.returncode == 0, f"smr samplescene failed:\n{result.stdout}\n{result.stderr}"
-    description = json.loads((folder / "scene.json").read_text())
-    return folder, description
-
-
 def model_arguments(scene_dir, output_dir=None, **values):
     arguments = {
         "GREEN": scene_dir / "reflectance_green.tif",
@@ -107,38 +46,15 @@ def model_arguments(scene_dir, output_dir=None, **values):
     if output_dir is not None:
         arguments.update({key: output_dir / name for key, name in OUTPUTS.items()})
     arguments.update(values)
-    return [f"{key}={value}" for key, value in arguments.items() if value is not None]
+    return helpers.arguments_list(arguments)
 
 
 def run_model(env, arguments):
-    command = [QGIS_PROCESS, "run", str(MODEL), "--", *arguments]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT,
-                          cwd=REPO_ROOT)
+    return helpers.run_model(env, MODEL, arguments)
 
 
 def run_model_ok(env, arguments):
-    result = run_model(env, arguments)
-    assert result.returncode == 0, (
-        f"qgis_process exited {result.returncode}\n--- stdout\n{result.stdout}\n"
-        f"--- stderr\n{result.stderr}")
-    assert "ERROR" not in result.stdout, result.stdout
-    return result
-
-
-def read(path):
-    dataset = gdal.Open(str(path))
-    band = dataset.GetRasterBand(1)
-    values = band.ReadAsArray().astype(np.float64)
-    nodata = band.GetNoDataValue()
-    assert nodata == -9999, f"{path.name}: nodata {nodata}, expected -9999"
-    values[values == nodata] = np.nan
-    return values
-
-
-def grid(path):
-    dataset = gdal.Open(str(path))
-    return (dataset.RasterXSize, dataset.RasterYSize, dataset.GetGeoTransform(),
-            dataset.GetSpatialRef().GetAuthorityCode(None))
+    return helpers.run_model_ok(env, MODEL, arguments)
 
 
 def run_index(env, scene_dir, description, index, tmp_path_factory):
@@ -170,11 +86,7 @@ def test_every_output_is_a_raster_on_its_grid(ndmi_run, scene):
     optical = grid(scene_dir / "reflectance_nir.tif")
     assert radar[:2] == (SIZE, SIZE)
     for name in OUTPUTS.values():
-        path = ndmi_run / name
-        assert path.is_file(), f"{name} was not written"
-        dataset = gdal.Open(str(path))
-        assert dataset.GetDriver().ShortName == "GTiff"
-        assert dataset.GetRasterBand(1).DataType == gdal.GDT_Float32
+        helpers.assert_float32_geotiff(ndmi_run / name)
     # The inversion runs on the σ⁰ grid (its first raster input); the index and the VWC stay on
     # the grid of the reflectance they come from and are aligned on the fly by the inversion.
     for name in RADAR_GRID_OUTPUTS:
@@ -282,8 +194,21 @@ def test_unreadable_input_fails_without_outputs(qgis_env, scene, tmp_path_factor
 
 
 def test_sample_project_refers_to_the_data_relatively():
-    project = REPO_ROOT / "sample_projects" / "paper000_sample.qgs"
-    text = project.read_text(encoding="utf-8")
-    for name in ("sigma0_vv_db.tif", "truth_soil_moisture.tif", "insitu.gpkg"):
+    text = PROJECT.read_text(encoding="utf-8")
+    for name in ("sigma0_vv_db.tif", "truth_soil_moisture.tif", "insitu.gpkg",
+                 "truth_sigma_soil_vv_db.tif", "brightness_temperature_v.tif",
+                 "brightness_temperature_h.tif"):
         assert f"./data/{name}" in text
     assert str(REPO_ROOT) not in text
+
+
+def test_sample_project_embeds_every_sample_model():
+    """The project lists the sample models under Project models (QGIS's <projectModels>)."""
+    text = PROJECT.read_text(encoding="utf-8")
+    start, end = text.index("<projectModels>"), text.index("</projectModels>")
+    embedded = text[start:end]
+    model_files = sorted(SAMPLE_PROJECTS.glob("*.model3"))
+    assert len(model_files) >= 3
+    for model_file in model_files:
+        assert f'name="model_name" value="{model_file.stem}"' in embedded, (
+            f"{model_file.name} is not embedded in {PROJECT.name}")

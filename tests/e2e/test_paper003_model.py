@@ -1,0 +1,119 @@
+"""End-to-end: sample_projects/paper003_predictors.model3 (paper 003's predictors) via qgis_process.
+
+Runs the model on the small sample scene of conftest.py and checks that MPDI, NSDSI and NDVI are
+written on the grids of their inputs (MPDI on the coarse passive-microwave grid, NSDSI and NDVI on
+the optical grid) and hold the formulas recomputed with numpy from the input rasters:
+MPDI = (Tbv − Tbh)/(Tbv + Tbh) (paper 003 §2.1), NSDSI1 = (S1 − S2)/S1, NSDSI2 = (S1 − S2)/S2,
+NSDSI3 = (S1 − S2)/(S1 + S2), NDVI = (NIR − RED)/(NIR + RED).
+"""
+
+import numpy as np
+import pytest
+
+import qgis_process_helpers as helpers
+from qgis_process_helpers import REPO_ROOT, SAMPLE_PROJECTS, grid, read
+
+MODEL = SAMPLE_PROJECTS / "paper003_predictors.model3"
+OUTPUTS = {"mpdi:MPDI": "mpdi.tif", "nsdsi:NSDSI": "nsdsi.tif", "ndvi:NDVI": "ndvi.tif"}
+NSDSI = {  # the model's NSDSI option -> the formula, S1 = SWIR1 (1.6 µm), S2 = SWIR2 (2.1 µm)
+    0: lambda s1, s2: (s1 - s2) / s1,
+    1: lambda s1, s2: (s1 - s2) / s2,
+    2: lambda s1, s2: (s1 - s2) / (s1 + s2),
+}
+RTOL = 1e-4
+
+
+def model_arguments(scene_dir, output_dir, **values):
+    arguments = {
+        "TBV": scene_dir / "brightness_temperature_v.tif",
+        "TBH": scene_dir / "brightness_temperature_h.tif",
+        "SWIR1": scene_dir / "reflectance_swir1.tif",
+        "SWIR2": scene_dir / "reflectance_swir2.tif",
+        "RED": scene_dir / "reflectance_red.tif",
+        "NIR": scene_dir / "reflectance_nir.tif",
+    }
+    arguments.update({key: output_dir / name for key, name in OUTPUTS.items()})
+    arguments.update(values)
+    return helpers.arguments_list(arguments)
+
+
+def run(env, scene_dir, output_dir, **values):
+    return helpers.run_model_ok(env, MODEL, model_arguments(scene_dir, output_dir, **values))
+
+
+@pytest.fixture(scope="session")
+def default_run(qgis_env, scene, tmp_path_factory):
+    """The model with its defaults (NSDSI left out: NSDSI1)."""
+    scene_dir, _ = scene
+    output_dir = tmp_path_factory.mktemp("paper003_default")
+    run(qgis_env, scene_dir, output_dir)
+    return output_dir
+
+
+def assert_matches(actual, expected, name):
+    valid = np.isfinite(expected)
+    assert valid.mean() > 0.99, f"{name}: the inputs are mostly nodata"
+    assert np.array_equal(np.isfinite(actual), valid), f"{name}: nodata differs from the inputs'"
+    np.testing.assert_allclose(actual[valid], expected[valid], rtol=RTOL, err_msg=name)
+
+
+def test_model_file_is_the_one_build_models_writes():
+    text = MODEL.read_text(encoding="utf-8")
+    for algorithm in ("smr:mpdi", "smr:spectralindex"):
+        assert algorithm in text
+    assert str(REPO_ROOT) not in text, "the model must not hold absolute paths of this checkout"
+
+
+def test_outputs_are_rasters_on_the_grids_of_their_inputs(default_run, scene):
+    scene_dir, _ = scene
+    passive = grid(scene_dir / "brightness_temperature_v.tif")
+    optical = grid(scene_dir / "reflectance_swir1.tif")
+    radar = grid(scene_dir / "sigma0_vv_db.tif")
+    assert passive[:2] == (7, 7) and passive[2][1] == 600.0, "unexpected passive grid"
+    assert passive != optical != radar
+    for name in OUTPUTS.values():
+        helpers.assert_float32_geotiff(default_run / name)
+    assert grid(default_run / "mpdi.tif") == passive, "MPDI is not on the passive-microwave grid"
+    assert grid(default_run / "nsdsi.tif") == optical, "NSDSI is not on the grid of SWIR1"
+    assert grid(default_run / "ndvi.tif") == grid(scene_dir / "reflectance_red.tif"), (
+        "NDVI is not on the grid of RED")
+
+
+def test_mpdi_is_the_polarisation_difference_of_the_brightness_temperatures(default_run, scene):
+    scene_dir, _ = scene
+    tbv = read(scene_dir / "brightness_temperature_v.tif")
+    tbh = read(scene_dir / "brightness_temperature_h.tif")
+    expected = (tbv - tbh) / (tbv + tbh)
+    mpdi = read(default_run / "mpdi.tif")
+    assert_matches(mpdi, expected, "MPDI")
+    # Physically: V is brighter than H over land, and MPDI stays well below 1.
+    assert np.nanmin(mpdi) > 0.0 and np.nanmax(mpdi) < 0.5
+
+
+def test_ndvi_and_default_nsdsi1(default_run, scene):
+    scene_dir, _ = scene
+    red = read(scene_dir / "reflectance_red.tif")
+    nir = read(scene_dir / "reflectance_nir.tif")
+    assert_matches(read(default_run / "ndvi.tif"), (nir - red) / (nir + red), "NDVI")
+    s1 = read(scene_dir / "reflectance_swir1.tif")
+    s2 = read(scene_dir / "reflectance_swir2.tif")
+    assert_matches(read(default_run / "nsdsi.tif"), NSDSI[0](s1, s2), "NSDSI1 (default)")
+
+
+@pytest.mark.parametrize("option", [0, 1, 2])
+def test_nsdsi_option_selects_the_definition(option, qgis_env, scene, tmp_path_factory):
+    scene_dir, _ = scene
+    output_dir = tmp_path_factory.mktemp(f"paper003_nsdsi{option + 1}")
+    run(qgis_env, scene_dir, output_dir, NSDSI=option)
+    s1 = read(scene_dir / "reflectance_swir1.tif")
+    s2 = read(scene_dir / "reflectance_swir2.tif")
+    assert_matches(read(output_dir / "nsdsi.tif"), NSDSI[option](s1, s2), f"NSDSI{option + 1}")
+
+
+def test_missing_brightness_temperature_fails(qgis_env, scene, tmp_path_factory):
+    scene_dir, _ = scene
+    output_dir = tmp_path_factory.mktemp("paper003_missing")
+    result = helpers.run_model(qgis_env, MODEL, model_arguments(scene_dir, output_dir, TBH=None))
+    assert result.returncode != 0 or "ERROR" in result.stdout + result.stderr
+    assert "TBH" in result.stdout + result.stderr
+    assert not (output_dir / "mpdi.tif").exists()
