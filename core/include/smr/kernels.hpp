@@ -54,7 +54,9 @@ inline double polynomial(const std::vector<double>& coefficients, double x) {
 // 10^(dB/10) written as exp(dB·ln10/10): the same value to the last bits, several times cheaper than pow.
 inline constexpr double kLn10Over10 = 0.23025850929940458;  // ln(10)/10
 inline double db_to_linear(double db) { return std::exp(db * kLn10Over10); }
-inline double linear_to_db(double linear) { return linear > 0.0 ? 10.0 * std::log10(linear) : kNaN; }
+// 10·log10(x) written as (10/ln10)·ln(x): glibc's log is much faster than its log10, same value to 1 ulp.
+inline constexpr double kTenOverLn10 = 4.3429448190325182;  // 10/ln(10)
+inline double linear_to_db(double linear) { return linear > 0.0 ? kTenOverLn10 * std::log(linear) : kNaN; }
 
 // Water cloud model terms (paper 000 eq. 1–3, with its eq. 2 typo read as cosθ·(1 − γ²); paper 002
 // eq. 2, 4, 5). Linear units; the angle in degrees; v1 is VWC (paper 000) or 1 (paper 002); v2 = VWC.
