@@ -20,6 +20,31 @@ def arguments_list(arguments):
     return [f"{key}={value}" for key, value in arguments.items() if value is not None]
 
 
+def model_arguments(inputs, outputs, output_dir=None, **values):
+    """qgis_process arguments: the inputs, each output KEY=output_dir/name, then `values`."""
+    arguments = dict(inputs)
+    if output_dir is not None:
+        arguments.update({key: output_dir / name for key, name in outputs.items()})
+    arguments.update(values)
+    return arguments_list(arguments)
+
+
+def assert_model_file_is_portable(model, algorithms):
+    """The committed model uses the given algorithms and holds no path of this checkout."""
+    text = model.read_text(encoding="utf-8")
+    for algorithm in algorithms:
+        assert algorithm in text
+    assert str(REPO_ROOT) not in text, "the model must not hold absolute paths of this checkout"
+
+
+def assert_matches(actual, expected, name, rtol):
+    """Same nodata as the recomputation, values within rtol where valid."""
+    valid = np.isfinite(expected)
+    assert valid.mean() > 0.99, f"{name}: the inputs are mostly nodata"
+    assert np.array_equal(np.isfinite(actual), valid), f"{name}: nodata differs from the inputs'"
+    np.testing.assert_allclose(actual[valid], expected[valid], rtol=rtol, err_msg=name)
+
+
 def run_model(env, model, arguments):
     """qgis_process.bin run MODEL -- ARGUMENTS (a list of KEY=value strings)."""
     command = [QGIS_PROCESS, "run", str(model), "--", *arguments]

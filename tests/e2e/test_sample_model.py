@@ -34,7 +34,7 @@ OPTICAL_GRID_OUTPUTS = ("index.tif", "vwc.tif")
 
 
 def model_arguments(scene_dir, output_dir=None, **values):
-    arguments = {
+    return helpers.model_arguments({
         "GREEN": scene_dir / "reflectance_green.tif",
         "RED": scene_dir / "reflectance_red.tif",
         "NIR": scene_dir / "reflectance_nir.tif",
@@ -42,11 +42,7 @@ def model_arguments(scene_dir, output_dir=None, **values):
         "SIGMA0_VV": scene_dir / "sigma0_vv_db.tif",
         "SIGMA0_VH": scene_dir / "sigma0_vh_db.tif",
         "ANGLE": scene_dir / "incidence_angle.tif",
-    }
-    if output_dir is not None:
-        arguments.update({key: output_dir / name for key, name in OUTPUTS.items()})
-    arguments.update(values)
-    return helpers.arguments_list(arguments)
+    }, OUTPUTS, output_dir, **values)
 
 
 def run_model(env, arguments):
@@ -73,11 +69,7 @@ def ndmi_run(qgis_env, scene, tmp_path_factory):
 
 
 def test_model_file_is_the_one_build_models_writes():
-    text = MODEL.read_text(encoding="utf-8")
-    for algorithm in ("smr:spectralindex", "smr:vegetationwatercontent",
-                      "smr:watercloudinversion"):
-        assert algorithm in text
-    assert str(REPO_ROOT) not in text, "the model must not hold absolute paths of this checkout"
+    helpers.assert_model_file_is_portable(MODEL, ("smr:spectralindex", "smr:vegetationwatercontent", "smr:watercloudinversion"))
 
 
 def test_every_output_is_a_raster_on_its_grid(ndmi_run, scene):
