@@ -73,7 +73,7 @@ struct Surface {
 
 class SceneModel {
  public:
-  SceneModel(std::uint64_t seed, double width_m, double height_m) : seed_(seed), width_(width_m), height_(height_m) {}
+  SceneModel(std::uint64_t seed, double height_m) : seed_(seed), height_(height_m) {}
 
   // Parcels are Voronoi cells around jittered seeds; each is bare soil, grassland or crop.
   Surface at(double x, double y) const {
@@ -97,7 +97,6 @@ class SceneModel {
     double sm = 0.22 + 0.08 * std::sin(2.0 * kPi * x / 7000.0) * std::cos(2.0 * kPi * y / 5000.0) +
                 0.06 * (y / std::max(height_, 1.0) - 0.5) + 0.08 * wetness + 0.03 * cover;
     sm = std::clamp(sm, 0.03, 0.48);
-    (void)width_;
     return {sm, cover};
   }
 
@@ -113,7 +112,7 @@ class SceneModel {
 
  private:
   std::uint64_t seed_;
-  double width_, height_;
+  double height_;  // metres, for the north–south moisture gradient
 };
 
 double incidence_angle(double column, double width) { return 30.0 + 15.0 * (column + 0.5) / width; }
@@ -186,7 +185,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   srs.exportToWkt(&wkt);
   const std::string crs(wkt);
   CPLFree(wkt);
-  const SceneModel scene(seed, width * pixel, height * pixel);
+  const SceneModel scene(seed, height * pixel);
   json outputs;
   const auto path_of = [&](const std::string& name) { return (folder / (name + ".tif")).string(); };
 
