@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -203,6 +204,14 @@ PreparedInput align_to_grid(const RasterSource& source, GDALDataset& dataset, co
   return prepared;
 }
 
+// `<folder>/<stem>.<tag>-<pid><extension>`: beside the target, with its extension for the driver.
+std::string temporary_name(const std::string& target, const std::string& tag) {
+  const fs::path path(target);
+  return (path.parent_path() / (path.stem().string() + "." + tag + "-" + std::to_string(getpid()) +
+                                path.extension().string()))
+      .string();
+}
+
 // Deletes every temporary dataset it holds unless the run committed them.
 class PartialOutputs {
  public:
@@ -217,20 +226,29 @@ class PartialOutputs {
   void add(GDALDriver* driver, const std::string& temporary, const std::string& target) {
     entries_.push_back({driver, temporary, target});
   }
-  // Moves every temporary onto its target; the previous target is replaced only now.
+  // Moves every temporary onto its target. A previous target is first moved aside and deleted only
+  // once the new file is in place, so a failed rename never loses both.
   void commit() {
     for (const auto& entry : entries_) {
-      VSIStatBufL status;
-      if (VSIStatL(entry.target.c_str(), &status) == 0) remove(entry.driver, entry.target);
       QuietGdal quiet;
-      if (GDALRenameDataset(entry.driver, entry.target.c_str(), entry.temporary.c_str()) != CE_None &&
-          VSIRename(entry.temporary.c_str(), entry.target.c_str()) != 0)
+      VSIStatBufL status;
+      const bool replacing = VSIStatL(entry.target.c_str(), &status) == 0;
+      const std::string aside = temporary_name(entry.target, "smr-previous");
+      if (replacing && !move(entry.driver, entry.target, aside))
+        throw std::runtime_error("could not move the previous '" + entry.target + "' aside to replace it");
+      if (!move(entry.driver, entry.temporary, entry.target)) {
+        if (replacing) move(entry.driver, aside, entry.target);
         throw std::runtime_error("could not move '" + entry.temporary + "' to '" + entry.target + "'");
+      }
+      if (replacing) remove(entry.driver, aside);
     }
     entries_.clear();
   }
 
  private:
+  static bool move(GDALDriver* driver, const std::string& from, const std::string& to) {
+    return GDALRenameDataset(driver, to.c_str(), from.c_str()) == CE_None || VSIRename(from.c_str(), to.c_str()) == 0;
+  }
   static void remove(GDALDriver* driver, const std::string& path) {
     QuietGdal quiet;
     if (GDALDeleteDataset(driver, path.c_str()) != CE_None) VSIUnlink(path.c_str());
@@ -285,21 +303,19 @@ CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options,
 struct OutputDataset {
   GDALDatasetUniquePtr dataset;
   GDALRasterBand* band = nullptr;
+  int block_width = 0, block_height = 0;  // the driver's natural block: each output may have its own
 };
-
-std::string temporary_name(const std::string& target) {
-  const fs::path path(target);
-  return (path.parent_path() / (path.stem().string() + ".smr-partial-" + std::to_string(getpid()) +
-                                path.extension().string()))
-      .string();
-}
 
 std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targets, const Grid& grid,
                                           const EngineOptions& options, int threads, PartialOutputs& partial,
                                           const std::vector<RasterSource>& inputs) {
   std::vector<OutputDataset> outputs;
-  for (const auto& target : targets) {
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const RasterTarget& target = targets[t];
     if (target.path.empty()) throw InputError(target.key + ": no output path given");
+    for (std::size_t u = 0; u < t; ++u)
+      if (fs::absolute(targets[u].path).lexically_normal() == fs::absolute(target.path).lexically_normal())
+        throw InputError(target.key + ": '" + target.path + "' is also " + targets[u].key + "; give each output its own file");
     const fs::path folder = fs::path(target.path).parent_path();
     std::error_code error;
     if (!folder.empty() && !fs::is_directory(folder, error))
@@ -310,12 +326,13 @@ std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targe
     }
     GDALDriver* driver = driver_for(target);
     const CPLStringList create = creation_options(driver, options, threads);
-    const std::string temporary = temporary_name(target.path);
+    const std::string temporary = temporary_name(target.path, "smr-partial");
     GDALDataset* created = driver->Create(temporary.c_str(), grid.width, grid.height, 1, GDT_Float32, create.List());
     if (!created)
       throw InputError(target.key + ": cannot create '" + target.path + "': " + CPLGetLastErrorMsg());
     partial.add(driver, temporary, target.path);
     OutputDataset output{GDALDatasetUniquePtr(created), created->GetRasterBand(1)};
+    output.band->GetBlockSize(&output.block_width, &output.block_height);
     created->SetGeoTransform(const_cast<double*>(grid.transform.data()));
     if (!grid.crs_wkt.empty()) created->SetProjection(grid.crs_wkt.c_str());
     output.band->SetNoDataValue(kOutputNodata);
@@ -329,24 +346,37 @@ struct Window {
   int x0, y0, width, height;
 };
 
-std::vector<Window> windows_for(const Grid& grid, int block_width, int block_height) {
-  // Whole output blocks per window, so no block is written twice and writes stay aligned.
-  const int rows = block_height >= kTileSize ? block_height : block_height * ((kTileSize + block_height - 1) / block_height);
-  const int columns = block_width >= grid.width
-                          ? grid.width
-                          : block_width * std::max(1, kMaxWindowWidth / block_width);
+// Windows hold whole blocks of every output, so no block is written twice and every write is a whole
+// block. Their area stays near kTileSize·kMaxWindowWidth pixels whatever the layout (full-width
+// strips get fewer rows), which bounds the per-thread buffers whatever the raster size.
+std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDataset>& outputs) {
+  constexpr long long kMaxWindowPixels = static_cast<long long>(kTileSize) * kMaxWindowWidth;
+  long long unit_width = 1, unit_height = 1;
+  for (const auto& output : outputs) {
+    unit_width = std::lcm(unit_width, static_cast<long long>(std::min(output.block_width, grid.width)));
+    unit_height = std::lcm(unit_height, static_cast<long long>(std::min(output.block_height, grid.height)));
+    if (unit_width * unit_height > 16 * kMaxWindowPixels)
+      throw InputError("the outputs' formats lay out their blocks too differently to be written together; "
+                       "give every output the same format (e.g. .tif)");
+  }
+  const long long columns = unit_width >= grid.width ? grid.width : unit_width * std::max(1LL, kMaxWindowWidth / unit_width);
+  long long rows = unit_height * std::max(1LL, (kTileSize + unit_height - 1) / unit_height);
+  rows = std::max(unit_height, std::min(rows, unit_height * std::max(1LL, kMaxWindowPixels / (columns * unit_height))));
   std::vector<Window> windows;
-  for (int y = 0; y < grid.height; y += rows)
-    for (int x = 0; x < grid.width; x += columns)
-      windows.push_back({x, y, std::min(columns, grid.width - x), std::min(rows, grid.height - y)});
+  for (long long y = 0; y < grid.height; y += rows)
+    for (long long x = 0; x < grid.width; x += columns)
+      windows.push_back({static_cast<int>(x), static_cast<int>(y), static_cast<int>(std::min(columns, grid.width - x)),
+                         static_cast<int>(std::min(rows, grid.height - y))});
   return windows;
 }
 
 // Writes a window as whole blocks straight to the driver. Going through GDAL's block cache instead would
 // leave dirty blocks that whichever thread next needs cache space must flush (and compress) under the
 // dataset's lock, which serialises the run.
-void write_blocks(OutputDataset& output, const Window& window, const float* values, int block_width,
-                  int block_height, std::vector<float>& tile, std::mutex& write_mutex, const std::string& key) {
+void write_blocks(OutputDataset& output, const Window& window, const float* values, std::vector<float>& tile,
+                  std::mutex& write_mutex, const std::string& key) {
+  const int block_width = output.block_width, block_height = output.block_height;
+  tile.resize(static_cast<std::size_t>(block_width) * block_height);
   for (int by = window.y0; by < window.y0 + window.height; by += block_height)
     for (int bx = window.x0; bx < window.x0 + window.width; bx += block_width) {
       const int rows = std::min(block_height, window.y0 + window.height - by);
@@ -377,9 +407,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
   const int threads = resolve_threads(options.threads);
   PartialOutputs partial;
   auto outputs = create_outputs(targets, grid, options, threads, partial, sources);
-  int block_width = 0, block_height = 0;
-  outputs.front().band->GetBlockSize(&block_width, &block_height);
-  const auto windows = windows_for(grid, block_width, block_height);
+  const auto windows = windows_for(grid, outputs);
 
   RunCounts totals;
   totals.counters.assign(counter_count, 0);
@@ -402,28 +430,37 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
 #pragma omp parallel num_threads(threads)
   {
     std::vector<ThreadInput> handles(inputs.size());
+    std::vector<std::vector<float>> in_buffers, out_buffers;
     bool opened = true;
-    for (std::size_t i = 0; i < inputs.size() && opened; ++i) {
-      handles[i].dataset = open_dataset(inputs[i].path);
-      if (!handles[i].dataset) {
-        record_error(inputs[i].key + ": cannot reopen '" + inputs[i].path + "'", false);
-        opened = false;
-        break;
+    // Nothing may escape an OpenMP region: a failure here (e.g. bad_alloc) is recorded like any other.
+    try {
+      for (std::size_t i = 0; i < inputs.size() && opened; ++i) {
+        handles[i].dataset = open_dataset(inputs[i].path);
+        if (!handles[i].dataset) {
+          record_error(inputs[i].key + ": cannot reopen '" + inputs[i].path + "'", false);
+          opened = false;
+          break;
+        }
+        handles[i].band = handles[i].dataset->GetRasterBand(inputs[i].band);
+        int has_nodata = FALSE;
+        const double nodata = handles[i].band->GetNoDataValue(&has_nodata);
+        const std::optional<double> effective = inputs[i].nodata ? inputs[i].nodata
+                                                : has_nodata   ? std::optional<double>(nodata)
+                                                               : std::nullopt;
+        handles[i].has_nodata = effective.has_value() && !std::isnan(*effective);
+        if (handles[i].has_nodata) handles[i].nodata = static_cast<float>(*effective);
       }
-      handles[i].band = handles[i].dataset->GetRasterBand(inputs[i].band);
-      int has_nodata = FALSE;
-      const double nodata = handles[i].band->GetNoDataValue(&has_nodata);
-      const std::optional<double> effective = inputs[i].nodata ? inputs[i].nodata
-                                              : has_nodata   ? std::optional<double>(nodata)
-                                                             : std::nullopt;
-      handles[i].has_nodata = effective.has_value() && !std::isnan(*effective);
-      if (handles[i].has_nodata) handles[i].nodata = static_cast<float>(*effective);
+      const std::size_t capacity = static_cast<std::size_t>(windows.empty() ? 0 : windows.front().width) *
+                                   static_cast<std::size_t>(windows.empty() ? 0 : windows.front().height);
+      if (opened) {
+        in_buffers.assign(inputs.size(), std::vector<float>(capacity));
+        out_buffers.assign(targets.size(), std::vector<float>(capacity));
+      }
+    } catch (const std::exception& error) {
+      record_error(std::string("preparing a worker thread: ") + error.what(), false);
+      opened = false;
     }
-    const std::size_t capacity = static_cast<std::size_t>(windows.empty() ? 0 : windows.front().width) *
-                                 static_cast<std::size_t>(windows.empty() ? 0 : windows.front().height);
-    std::vector<std::vector<float>> in_buffers(inputs.size(), std::vector<float>(opened ? capacity : 0));
-    std::vector<std::vector<float>> out_buffers(targets.size(), std::vector<float>(opened ? capacity : 0));
-    std::vector<float> tile(static_cast<std::size_t>(block_width) * block_height);
+    std::vector<float> tile;
     RunCounts local;
     local.counters.assign(counter_count, 0);
 
@@ -470,7 +507,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
 
         for (std::size_t o = 0; o < outputs.size(); ++o)
-          write_blocks(outputs[o], window, block.outputs[o], block_width, block_height, tile, write_mutex, targets[o].key);
+          write_blocks(outputs[o], window, block.outputs[o], tile, write_mutex, targets[o].key);
         reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
       } catch (const InputError& error) {
         record_error(error.what(), true);

@@ -267,3 +267,60 @@ TEST_CASE("the sample scene is consistent with its truth", "[samplescene]") {
   }
   CHECK(run.outputs.contains("INSITU"));
 }
+
+// Regression: outputs of one run in formats with different block layouts (GeoTIFF 256², HFA 64²,
+// strips) were written with the first output's block size.
+TEST_CASE("outputs in different formats and layouts hold the same values", "[engine][formats]") {
+  TempDir dir;
+  std::vector<float> total, vwc;
+  GridSpec grid{700, 300, 500000.0, 4650000.0, 20.0, 32632};
+  for (int i = 0; i < grid.width * grid.height; ++i) {
+    total.push_back(-12.0f + 4.0f * std::sin(0.001f * i));
+    vwc.push_back(1.5f + std::cos(0.0007f * i));
+  }
+  write_raster(dir.file("total.tif"), total, grid);
+  write_raster(dir.file("vwc.tif"), vwc, grid);
+  const auto run = [&](const std::string& soil, const std::string& veg, const json& options) {
+    json parameters = {{"SIGMA0", dir.file("total.tif")}, {"VWC", dir.file("vwc.tif")}, {"ANGLE", 38.0},
+                       {"A", 0.12}, {"B", 0.09}, {"OUTPUT", dir.file(soil)}, {"VEGETATION_OUTPUT", dir.file(veg)}};
+    if (!options.is_null()) parameters["CREATE_OPTIONS"] = options;
+    run_command("watercloudinversion", parameters);
+  };
+  run("soil.tif", "veg.tif", nullptr);
+  run("soil_a.tif", "veg_a.img", nullptr);
+  run("soil_b.img", "veg_b.tif", nullptr);
+  run("soil_c.tif", "veg_c.tif", {"TILED=NO", "COMPRESS=DEFLATE"});
+  const auto soil = read_raster(dir.file("soil.tif")), veg = read_raster(dir.file("veg.tif"));
+  CHECK(read_raster(dir.file("soil_a.tif")) == soil);
+  CHECK(read_raster(dir.file("veg_a.img")) == veg);
+  CHECK(read_raster(dir.file("soil_b.img")) == soil);
+  CHECK(read_raster(dir.file("veg_b.tif")) == veg);
+  CHECK(read_raster(dir.file("soil_c.tif")) == soil);
+  CHECK(read_raster(dir.file("veg_c.tif")) == veg);
+}
+
+// Regression: two outputs with the same path overwrote each other and lost the previous file.
+TEST_CASE("two outputs may not share a file", "[engine][errors]") {
+  TempDir dir;
+  write_raster(dir.file("in.tif"), std::vector<float>(12, -10.0f));
+  { std::ofstream(dir.file("out.tif")) << "previous result"; }
+  CHECK_THROWS_WITH(run_command("watercloudinversion", {{"SIGMA0", dir.file("in.tif")}, {"VWC", dir.file("in.tif")},
+                                                        {"ANGLE", 40}, {"A", 0.1}, {"B", 0.1},
+                                                        {"OUTPUT", dir.file("out.tif")},
+                                                        {"VEGETATION_OUTPUT", dir.file("./out.tif")}}),
+                    Contains("is also OUTPUT"));
+  std::ifstream previous(dir.file("out.tif"));
+  std::string text;
+  std::getline(previous, text);
+  CHECK(text == "previous result");
+}
+
+TEST_CASE("a finished run replaces the previous output and leaves nothing beside it", "[engine]") {
+  TempDir dir;
+  write_raster(dir.file("in.tif"), std::vector<float>(12, 0.01f));
+  { std::ofstream(dir.file("out.tif")) << "previous result"; }
+  run_command("backscatterconversion", {{"INPUT", dir.file("in.tif")}, {"DIRECTION", "linear_to_db"},
+                                        {"OUTPUT", dir.file("out.tif")}});
+  CHECK_THAT(read_raster(dir.file("out.tif"))[0], WithinRel(-20.0f, 1e-6f));
+  CHECK(dir.entries().size() == 2);  // in.tif and out.tif only
+}
