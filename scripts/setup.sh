@@ -29,7 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
+    # -n: fail with a clear message rather than wait for a password nobody can type (CI, no stdin).
+    sudo -n true 2>/dev/null \
+      || die "installing ${missing[*]} needs root: run 'sudo apt-get install ${missing[*]}', then rerun"
+    as_root=(sudo -n)
   else
     die "missing packages (${missing[*]}) and neither root nor sudo: install them, then rerun"
   fi
@@ -44,5 +47,10 @@ fi
 [ -x "$QGIS_PROCESS" ] || die "$QGIS_PROCESS is missing although qgis is installed"
 "$SMR_PYTHON" -c 'import qgis.core, osgeo.gdal, numpy' 2>/dev/null \
   || die "$SMR_PYTHON cannot import qgis.core, osgeo.gdal and numpy"
+
+if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
+  say "warning: running under sudo: build/ and sample_projects/output will belong to root; run the" \
+      "scripts as $SUDO_USER (they use sudo themselves only to install packages)"
+fi
 
 bash "$SMR_ROOT/scripts/build.sh"
