@@ -1,0 +1,56 @@
+// The multilayer perceptron of the "BP network" papers (000, 001, 003; DESIGN §6): dense layers with
+// MATLAB's transfer functions, its parameters packed into one vector for Levenberg–Marquardt, and the
+// Jacobian of the outputs with respect to that vector.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace smr {
+
+enum class Activation { Tansig, Logsig, Relu, Purelin };
+
+Activation activation_from_name(const std::string& name);  // throws InputError naming the valid ones
+std::string activation_name(Activation activation);
+
+struct DenseLayer {
+  Eigen::MatrixXd weights;  // W (outputs × inputs)
+  Eigen::VectorXd bias;     // b (outputs)
+  Activation activation = Activation::Purelin;
+};
+
+class Mlp {
+ public:
+  // inputs → hidden[0] → … → outputs; hidden layers use `hidden_activation`, the last `output_activation`.
+  Mlp(int inputs, const std::vector<int>& hidden, int outputs, Activation hidden_activation,
+      Activation output_activation = Activation::Purelin);
+
+  int input_count() const { return static_cast<int>(layers_.front().weights.cols()); }
+  int output_count() const { return static_cast<int>(layers_.back().weights.rows()); }
+  Eigen::Index parameter_count() const;
+  const std::vector<DenseLayer>& layers() const { return layers_; }
+
+  // Layer by layer: W in column-major order, then b.
+  Eigen::VectorXd parameters() const;
+  void set_parameters(const Eigen::VectorXd& packed);
+
+  // Observations as columns: inputs (input_count × samples) → outputs (output_count × samples).
+  Eigen::MatrixXd predict(const Eigen::MatrixXd& inputs) const;
+
+  // ∂output/∂parameters, one row per (sample, output), sample-major: row = sample·output_count + output.
+  // Rows are independent, so they are filled in parallel; the result is the same for any thread count.
+  void jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) const;
+
+  // Nguyen & Widrow (1990) as MATLAB's initnw, for inputs scaled to [−1, 1]: each hidden neuron's weight
+  // row has norm 0.7·S^(1/R) (S neurons, R inputs) and the biases spread its active regions evenly
+  // over the input range; the output layer starts uniform in [−1, 1].
+  void initialise_nguyen_widrow(std::mt19937_64& random);
+
+ private:
+  std::vector<DenseLayer> layers_;
+};
+
+}  // namespace smr

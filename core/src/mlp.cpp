@@ -1,0 +1,171 @@
+#include "smr/mlp.hpp"
+
+#include "smr/protocol.hpp"
+
+#include <cmath>
+
+namespace smr {
+
+namespace {
+
+struct ActivationName {
+  Activation activation;
+  const char* name;
+};
+constexpr ActivationName kActivationNames[] = {
+    {Activation::Tansig, "tansig"}, {Activation::Logsig, "logsig"}, {Activation::Relu, "relu"}, {Activation::Purelin, "purelin"}};
+
+// f(n), elementwise. tansig is MATLAB's 2/(1 + e^(−2n)) − 1, i.e. tanh.
+void activate(Activation activation, Eigen::Ref<Eigen::VectorXd> values) {
+  switch (activation) {
+    case Activation::Tansig: values = values.array().tanh(); break;
+    case Activation::Logsig: values = (1.0 + (-values.array()).exp()).inverse(); break;
+    case Activation::Relu: values = values.array().max(0.0); break;
+    case Activation::Purelin: break;
+  }
+}
+
+// f'(n) from the activated value a = f(n) (and n for relu).
+Eigen::VectorXd derivative(Activation activation, const Eigen::VectorXd& net, const Eigen::VectorXd& activated) {
+  switch (activation) {
+    case Activation::Tansig: return (1.0 - activated.array().square()).matrix();
+    case Activation::Logsig: return (activated.array() * (1.0 - activated.array())).matrix();
+    case Activation::Relu: return (net.array() > 0.0).cast<double>().matrix();
+    case Activation::Purelin: return Eigen::VectorXd::Ones(net.size());
+  }
+  return Eigen::VectorXd::Ones(net.size());
+}
+
+}  // namespace
+
+Activation activation_from_name(const std::string& name) {
+  for (const auto& entry : kActivationNames)
+    if (name == entry.name) return entry.activation;
+  throw InputError("activation '" + name + "' is unknown: valid values are tansig, logsig, relu, purelin");
+}
+
+std::string activation_name(Activation activation) {
+  for (const auto& entry : kActivationNames)
+    if (activation == entry.activation) return entry.name;
+  return "unknown";
+}
+
+Mlp::Mlp(int inputs, const std::vector<int>& hidden, int outputs, Activation hidden_activation,
+         Activation output_activation) {
+  if (inputs < 1) throw InputError("a network needs at least one input, got " + std::to_string(inputs));
+  if (outputs < 1) throw InputError("a network needs at least one output, got " + std::to_string(outputs));
+  int previous = inputs;
+  for (int size : hidden) {
+    if (size < 1) throw InputError("hidden layer sizes must be at least 1, got " + std::to_string(size));
+    layers_.push_back({Eigen::MatrixXd::Zero(size, previous), Eigen::VectorXd::Zero(size), hidden_activation});
+    previous = size;
+  }
+  layers_.push_back({Eigen::MatrixXd::Zero(outputs, previous), Eigen::VectorXd::Zero(outputs), output_activation});
+}
+
+Eigen::Index Mlp::parameter_count() const {
+  Eigen::Index count = 0;
+  for (const auto& layer : layers_) count += layer.weights.size() + layer.bias.size();
+  return count;
+}
+
+Eigen::VectorXd Mlp::parameters() const {
+  Eigen::VectorXd packed(parameter_count());
+  Eigen::Index offset = 0;
+  for (const auto& layer : layers_) {
+    packed.segment(offset, layer.weights.size()) = Eigen::Map<const Eigen::VectorXd>(layer.weights.data(), layer.weights.size());
+    offset += layer.weights.size();
+    packed.segment(offset, layer.bias.size()) = layer.bias;
+    offset += layer.bias.size();
+  }
+  return packed;
+}
+
+void Mlp::set_parameters(const Eigen::VectorXd& packed) {
+  if (packed.size() != parameter_count())
+    throw std::invalid_argument("expected " + std::to_string(parameter_count()) + " parameters, got " +
+                                std::to_string(packed.size()));
+  Eigen::Index offset = 0;
+  for (auto& layer : layers_) {
+    Eigen::Map<Eigen::VectorXd>(layer.weights.data(), layer.weights.size()) = packed.segment(offset, layer.weights.size());
+    offset += layer.weights.size();
+    layer.bias = packed.segment(offset, layer.bias.size());
+    offset += layer.bias.size();
+  }
+}
+
+Eigen::MatrixXd Mlp::predict(const Eigen::MatrixXd& inputs) const {
+  if (inputs.rows() != input_count())
+    throw std::invalid_argument("the network has " + std::to_string(input_count()) + " inputs, got " +
+                                std::to_string(inputs.rows()) + " rows");
+  Eigen::MatrixXd values = inputs;
+  for (const auto& layer : layers_) {
+    Eigen::MatrixXd net = (layer.weights * values).colwise() + layer.bias;
+    for (Eigen::Index s = 0; s < net.cols(); ++s) activate(layer.activation, net.col(s));
+    values.swap(net);
+  }
+  return values;
+}
+
+void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) const {
+  if (inputs.rows() != input_count())
+    throw std::invalid_argument("the network has " + std::to_string(input_count()) + " inputs, got " +
+                                std::to_string(inputs.rows()) + " rows");
+  const Eigen::Index samples = inputs.cols(), outputs = output_count();
+  jacobian.resize(samples * outputs, parameter_count());
+  const std::size_t depth = layers_.size();
+
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index s = 0; s < samples; ++s) {
+    // Forward pass keeping what backpropagation needs: each layer's input, net input and output.
+    std::vector<Eigen::VectorXd> layer_inputs(depth), nets(depth), outs(depth);
+    Eigen::VectorXd values = inputs.col(s);
+    for (std::size_t l = 0; l < depth; ++l) {
+      layer_inputs[l] = values;
+      nets[l] = layers_[l].weights * values + layers_[l].bias;
+      outs[l] = nets[l];
+      activate(layers_[l].activation, outs[l]);
+      values = outs[l];
+    }
+    std::vector<Eigen::VectorXd> slopes(depth);
+    for (std::size_t l = 0; l < depth; ++l) slopes[l] = derivative(layers_[l].activation, nets[l], outs[l]);
+
+    for (Eigen::Index o = 0; o < outputs; ++o) {
+      auto row = jacobian.row(s * outputs + o);
+      // δ of the last layer for output o, then back through the layers; ∂/∂W = δ·inputᵀ, ∂/∂b = δ.
+      Eigen::VectorXd delta = Eigen::VectorXd::Zero(outputs);
+      delta[o] = slopes[depth - 1][o];
+      Eigen::Index end = parameter_count();
+      for (std::size_t l = depth; l-- > 0;) {
+        const DenseLayer& layer = layers_[l];
+        end -= layer.bias.size();
+        row.segment(end, layer.bias.size()) = delta.transpose();
+        end -= layer.weights.size();
+        const Eigen::MatrixXd gradient = delta * layer_inputs[l].transpose();  // same shape as W
+        row.segment(end, layer.weights.size()) = Eigen::Map<const Eigen::RowVectorXd>(gradient.data(), gradient.size());
+        if (l > 0) delta = (layer.weights.transpose() * delta).cwiseProduct(slopes[l - 1]);
+      }
+    }
+  }
+}
+
+void Mlp::initialise_nguyen_widrow(std::mt19937_64& random) {
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    DenseLayer& layer = layers_[l];
+    const auto neurons = layer.weights.rows(), fan_in = layer.weights.cols();
+    for (Eigen::Index i = 0; i < layer.weights.size(); ++i) layer.weights.data()[i] = uniform(random);
+    for (Eigen::Index i = 0; i < neurons; ++i) layer.bias[i] = uniform(random);
+    if (l + 1 == layers_.size()) continue;  // the output layer keeps uniform [−1, 1] weights
+    const double magnitude = 0.7 * std::pow(static_cast<double>(neurons), 1.0 / static_cast<double>(fan_in));
+    for (Eigen::Index i = 0; i < neurons; ++i) {
+      const double norm = layer.weights.row(i).norm();
+      if (norm > 0.0) layer.weights.row(i) *= magnitude / norm;
+      // Evenly spaced centres from −magnitude to +magnitude, on the side the first weight points to.
+      const double spread = neurons == 1 ? 0.0 : -1.0 + 2.0 * static_cast<double>(i) / static_cast<double>(neurons - 1);
+      layer.bias[i] = magnitude * spread * (layer.weights(i, 0) >= 0.0 ? 1.0 : -1.0);
+    }
+  }
+}
+
+}  // namespace smr
