@@ -141,8 +141,10 @@ void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) con
         end -= layer.bias.size();
         row.segment(end, layer.bias.size()) = delta.transpose();
         end -= layer.weights.size();
-        const Eigen::MatrixXd gradient = delta * layer_inputs[l].transpose();  // same shape as W
-        row.segment(end, layer.weights.size()) = Eigen::Map<const Eigen::RowVectorXd>(gradient.data(), gradient.size());
+        // ∂/∂W(i, j) = δᵢ·inputⱼ, packed column-major: column j of W is δ·inputⱼ.
+        const Eigen::Index neurons = layer.weights.rows();
+        for (Eigen::Index j = 0; j < layer.weights.cols(); ++j)
+          row.segment(end + j * neurons, neurons) = (delta * layer_inputs[l][j]).transpose();
         if (l > 0) delta = (layer.weights.transpose() * delta).cwiseProduct(slopes[l - 1]);
       }
     }

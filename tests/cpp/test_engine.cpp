@@ -18,6 +18,13 @@ namespace {
 
 json raster(const std::string& path, int band = 1) { return {{"path", path}, {"band", band}}; }
 
+std::string first_line(const std::string& path) {
+  std::ifstream file(path);
+  std::string text;
+  std::getline(file, text);
+  return text;
+}
+
 bool has_partial_file(const TempDir& dir) {
   for (const auto& name : dir.entries())
     if (name.find("smr-partial") != std::string::npos) return true;
@@ -196,10 +203,7 @@ TEST_CASE("a cancelled run writes nothing and keeps the previous output", "[engi
                                                         {"OUTPUT", dir.file("out.tif")}}, &cancel),
                   Cancelled);
   CHECK_FALSE(has_partial_file(dir));
-  std::ifstream previous(dir.file("out.tif"));
-  std::string text;
-  std::getline(previous, text);
-  CHECK(text == "previous result");
+  CHECK(first_line(dir.file("out.tif")) == "previous result");
 }
 
 TEST_CASE("bad inputs name the parameter", "[engine][errors]") {
@@ -309,10 +313,7 @@ TEST_CASE("two outputs may not share a file", "[engine][errors]") {
                                                         {"OUTPUT", dir.file("out.tif")},
                                                         {"VEGETATION_OUTPUT", dir.file("./out.tif")}}),
                     Contains("is also OUTPUT"));
-  std::ifstream previous(dir.file("out.tif"));
-  std::string text;
-  std::getline(previous, text);
-  CHECK(text == "previous result");
+  CHECK(first_line(dir.file("out.tif")) == "previous result");
 }
 
 TEST_CASE("a finished run replaces the previous output and leaves nothing beside it", "[engine]") {

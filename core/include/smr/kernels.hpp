@@ -39,17 +39,20 @@ inline double nsdsi3(double s1, double s2) { return normalized_difference(s1, s2
 // Paper 003: microwave polarisation difference index from brightness temperatures (K).
 inline double mpdi(double tbv, double tbh) { return normalized_difference(tbv, tbh); }
 
-// Vegetation water content (kg/m²), paper 000 eq. 7, 8, 9.
-inline double vwc_from_ndvi(double x) { return 1.9134 * x * x - 0.3215 * x; }
-inline double vwc_from_ndmi(double x) { return 2.15 * x + 0.32; }
-inline double vwc_from_ndwi(double x) { return 1.44 * x * x + 1.36 * x + 0.34; }
-
 // Σ cₖ·xᵏ by Horner's rule; coefficients[0] is the constant term.
 inline double polynomial(const std::vector<double>& coefficients, double x) {
   double value = 0.0;
   for (auto it = coefficients.rbegin(); it != coefficients.rend(); ++it) value = value * x + *it;
   return value;
 }
+
+// Vegetation water content (kg/m²), paper 000 eq. 7, 8, 9, as polynomial coefficients c0, c1, c2.
+inline const std::vector<double> kVwcFromNdvi = {0.0, -0.3215, 1.9134};  // 1.9134·NDVI² − 0.3215·NDVI
+inline const std::vector<double> kVwcFromNdmi = {0.32, 2.15};            // 2.15·NDMI + 0.32
+inline const std::vector<double> kVwcFromNdwi = {0.34, 1.36, 1.44};      // 1.44·NDWI² + 1.36·NDWI + 0.34
+inline double vwc_from_ndvi(double x) { return polynomial(kVwcFromNdvi, x); }
+inline double vwc_from_ndmi(double x) { return polynomial(kVwcFromNdmi, x); }
+inline double vwc_from_ndwi(double x) { return polynomial(kVwcFromNdwi, x); }
 
 // 10^(dB/10) written as exp(dB·ln10/10): the same value to the last bits, several times cheaper than pow.
 inline constexpr double kLn10Over10 = 0.23025850929940458;  // ln(10)/10

@@ -96,9 +96,9 @@ json run_vegetation_water_content(const Params& params, Reporter& reporter) {
   const std::vector<RasterTarget> outputs = {{"OUTPUT", params.text("OUTPUT"), "VWC (kg/m2) from " + model}};
 
   // The paper's models are polynomials too, so one evaluation serves all four.
-  if (model == "ndvi") coefficients = {0.0, -0.3215, 1.9134};
-  if (model == "ndmi") coefficients = {0.32, 2.15};
-  if (model == "ndwi") coefficients = {0.34, 1.36, 1.44};
+  if (model == "ndvi") coefficients = kernels::kVwcFromNdvi;
+  if (model == "ndmi") coefficients = kernels::kVwcFromNdmi;
+  if (model == "ndwi") coefficients = kernels::kVwcFromNdwi;
   const BlockKernel kernel = [coefficients, policy](Block& block) {
     const float* x = block.inputs[0];
     float* out = block.outputs[0];
