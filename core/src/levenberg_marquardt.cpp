@@ -2,11 +2,31 @@
 
 #include "smr/protocol.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
 
 namespace smr {
+
+namespace {
+
+// The lower triangle of JᵀJ (what LDLT reads), by blocks of columns. Every block is one product whose
+// shape does not depend on the thread count, so the result has the same bits for any number of threads.
+void lower_gram(const Eigen::MatrixXd& j, Eigen::MatrixXd& gram) {
+  constexpr Eigen::Index kBlock = 32;
+  const Eigen::Index n = j.cols();
+  gram.resize(n, n);
+  const Eigen::Index blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1) if (j.rows() * n > (1 << 16))
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    const Eigen::Index first = b * kBlock, width = std::min(kBlock, n - first);
+    gram.block(first, first, n - first, width).noalias() =
+        j.rightCols(n - first).transpose() * j.middleCols(first, width);
+  }
+}
+
+}  // namespace
 
 void LevenbergMarquardtParams::validate() const {
   const auto require = [](bool condition, const char* message) {
@@ -48,7 +68,7 @@ double LevenbergMarquardt::evaluate(const Eigen::VectorXd& x, Eigen::VectorXd& r
 LevenbergMarquardtStatus LevenbergMarquardt::linearise() {
   jacobian_(x_, j_);
   if (!j_.allFinite()) return LevenbergMarquardtStatus::NumericalIssue;
-  jtj_.noalias() = j_.transpose() * j_;
+  lower_gram(j_, jtj_);
   jte_.noalias() = j_.transpose() * e_;
   gradient_norm_ = 2.0 * jte_.norm();
   return LevenbergMarquardtStatus::Running;

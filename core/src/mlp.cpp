@@ -2,7 +2,9 @@
 
 #include "smr/protocol.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace smr {
 
@@ -26,7 +28,8 @@ void activate(Activation activation, Eigen::Ref<Eigen::VectorXd> values) {
 }
 
 // f'(n) from the activated value a = f(n) (and n for relu).
-Eigen::VectorXd derivative(Activation activation, const Eigen::VectorXd& net, const Eigen::VectorXd& activated) {
+Eigen::VectorXd derivative(Activation activation, const Eigen::Ref<const Eigen::VectorXd>& net,
+                           const Eigen::Ref<const Eigen::VectorXd>& activated) {
   switch (activation) {
     case Activation::Tansig: return (1.0 - activated.array().square()).matrix();
     case Activation::Logsig: return (activated.array() * (1.0 - activated.array())).matrix();
@@ -35,6 +38,9 @@ Eigen::VectorXd derivative(Activation activation, const Eigen::VectorXd& net, co
   }
   return Eigen::VectorXd::Ones(net.size());
 }
+
+// A matrix's values as one vector, for the elementwise functions above.
+Eigen::Map<Eigen::VectorXd> as_vector(Eigen::MatrixXd& values) { return {values.data(), values.size()}; }
 
 }  // namespace
 
@@ -61,6 +67,22 @@ Mlp::Mlp(int inputs, const std::vector<int>& hidden, int outputs, Activation hid
     previous = size;
   }
   layers_.push_back({Eigen::MatrixXd::Zero(outputs, previous), Eigen::VectorXd::Zero(outputs), output_activation});
+}
+
+Mlp::Mlp(std::vector<DenseLayer> layers) : layers_(std::move(layers)) {
+  if (layers_.empty()) throw InputError("a network needs at least one layer");
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const DenseLayer& layer = layers_[l];
+    if (layer.weights.rows() < 1 || layer.weights.cols() < 1)
+      throw InputError("layer " + std::to_string(l + 1) + " has no weights");
+    if (layer.bias.size() != layer.weights.rows())
+      throw InputError("layer " + std::to_string(l + 1) + " has " + std::to_string(layer.weights.rows()) +
+                       " neurons but " + std::to_string(layer.bias.size()) + " biases");
+    if (l > 0 && layer.weights.cols() != layers_[l - 1].weights.rows())
+      throw InputError("layer " + std::to_string(l + 1) + " takes " + std::to_string(layer.weights.cols()) +
+                       " inputs but layer " + std::to_string(l) + " has " +
+                       std::to_string(layers_[l - 1].weights.rows()) + " neurons");
+  }
 }
 
 Eigen::Index Mlp::parameter_count() const {
@@ -101,7 +123,7 @@ Eigen::MatrixXd Mlp::predict(const Eigen::MatrixXd& inputs) const {
   Eigen::MatrixXd values = inputs;
   for (const auto& layer : layers_) {
     Eigen::MatrixXd net = (layer.weights * values).colwise() + layer.bias;
-    for (Eigen::Index s = 0; s < net.cols(); ++s) activate(layer.activation, net.col(s));
+    activate(layer.activation, as_vector(net));
     values.swap(net);
   }
   return values;
@@ -111,42 +133,49 @@ void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) con
   if (inputs.rows() != input_count())
     throw std::invalid_argument("the network has " + std::to_string(input_count()) + " inputs, got " +
                                 std::to_string(inputs.rows()) + " rows");
-  const Eigen::Index samples = inputs.cols(), outputs = output_count();
-  jacobian.resize(samples * outputs, parameter_count());
+  const Eigen::Index samples = inputs.cols(), outputs = output_count(), parameters = parameter_count();
+  jacobian.resize(samples * outputs, parameters);
   const std::size_t depth = layers_.size();
+  // Fixed-size chunks of samples, whatever the thread count: each chunk's products have the same
+  // shapes, hence the same rounding, so the Jacobian is bit-identical for any number of threads.
+  const Eigen::Index chunks = (samples + kJacobianChunk - 1) / kJacobianChunk;
 
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index s = 0; s < samples; ++s) {
-    // Forward pass keeping what backpropagation needs: each layer's input, net input and output.
-    std::vector<Eigen::VectorXd> layer_inputs(depth), nets(depth), outs(depth);
-    Eigen::VectorXd values = inputs.col(s);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
+    const Eigen::Index first = chunk * kJacobianChunk, count = std::min(kJacobianChunk, samples - first);
+    // Forward pass over the chunk (columns = samples), keeping each layer's input and slope f'(n).
+    std::vector<Eigen::MatrixXd> layer_inputs(depth), slopes(depth);
+    layer_inputs[0] = inputs.middleCols(first, count);
     for (std::size_t l = 0; l < depth; ++l) {
-      layer_inputs[l] = values;
-      nets[l] = layers_[l].weights * values + layers_[l].bias;
-      outs[l] = nets[l];
-      activate(layers_[l].activation, outs[l]);
-      values = outs[l];
+      Eigen::MatrixXd net = (layers_[l].weights * layer_inputs[l]).colwise() + layers_[l].bias;
+      Eigen::MatrixXd out = net;
+      activate(layers_[l].activation, as_vector(out));
+      slopes[l].resize(net.rows(), count);
+      as_vector(slopes[l]) = derivative(layers_[l].activation, as_vector(net), as_vector(out));
+      if (l + 1 < depth) layer_inputs[l + 1] = std::move(out);
     }
-    std::vector<Eigen::VectorXd> slopes(depth);
-    for (std::size_t l = 0; l < depth; ++l) slopes[l] = derivative(layers_[l].activation, nets[l], outs[l]);
-
+    Eigen::MatrixXd rows(count, parameters);  // this chunk's rows for one output
     for (Eigen::Index o = 0; o < outputs; ++o) {
-      auto row = jacobian.row(s * outputs + o);
-      // δ of the last layer for output o, then back through the layers; ∂/∂W = δ·inputᵀ, ∂/∂b = δ.
-      Eigen::VectorXd delta = Eigen::VectorXd::Zero(outputs);
-      delta[o] = slopes[depth - 1][o];
-      Eigen::Index end = parameter_count();
+      // δ of the last layer for output o, then back through the layers; ∂/∂W(i, j) = δᵢ·inputⱼ, ∂/∂b = δ.
+      Eigen::MatrixXd delta = Eigen::MatrixXd::Zero(outputs, count);
+      delta.row(o) = slopes[depth - 1].row(o);
+      Eigen::Index end = parameters;
       for (std::size_t l = depth; l-- > 0;) {
         const DenseLayer& layer = layers_[l];
-        end -= layer.bias.size();
-        row.segment(end, layer.bias.size()) = delta.transpose();
-        end -= layer.weights.size();
-        // ∂/∂W(i, j) = δᵢ·inputⱼ, packed column-major: column j of W is δ·inputⱼ.
         const Eigen::Index neurons = layer.weights.rows();
+        end -= neurons;
+        rows.middleCols(end, neurons) = delta.transpose();
+        end -= layer.weights.size();
+        // W is packed column-major: column j of W is δ·inputⱼ.
         for (Eigen::Index j = 0; j < layer.weights.cols(); ++j)
-          row.segment(end + j * neurons, neurons) = (delta * layer_inputs[l][j]).transpose();
+          rows.middleCols(end + j * neurons, neurons) =
+              (delta.array().rowwise() * layer_inputs[l].row(j).array()).transpose();
         if (l > 0) delta = (layer.weights.transpose() * delta).cwiseProduct(slopes[l - 1]);
       }
+      if (outputs == 1)
+        jacobian.middleRows(first, count) = rows;
+      else
+        for (Eigen::Index s = 0; s < count; ++s) jacobian.row((first + s) * outputs + o) = rows.row(s);
     }
   }
 }

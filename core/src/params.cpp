@@ -134,8 +134,18 @@ std::vector<std::string> Params::texts(const std::string& key) const {
   return result;
 }
 
-RasterSource Params::raster(const std::string& key) const {
+RasterSource Params::raster(const std::string& key) const { return raster_from(at(key), key); }
+
+std::vector<RasterSource> Params::rasters(const std::string& key) const {
   const json& value = at(key);
+  if (!value.is_array() || value.empty())
+    throw InputError(key + " must be a non-empty list of rasters, got " + describe(value));
+  std::vector<RasterSource> sources;
+  for (std::size_t i = 0; i < value.size(); ++i) sources.push_back(raster_from(value[i], key + "_" + std::to_string(i)));
+  return sources;
+}
+
+RasterSource Params::raster_from(const json& value, const std::string& key) const {
   RasterSource source;
   source.key = key;
   if (value.is_string()) {

@@ -22,11 +22,16 @@ struct DenseLayer {
   Activation activation = Activation::Purelin;
 };
 
+inline constexpr Eigen::Index kJacobianChunk = 256;
+
 class Mlp {
  public:
   // inputs → hidden[0] → … → outputs; hidden layers use `hidden_activation`, the last `output_activation`.
   Mlp(int inputs, const std::vector<int>& hidden, int outputs, Activation hidden_activation,
       Activation output_activation = Activation::Purelin);
+
+  // A network from given layers (a model file); throws InputError when their shapes do not chain.
+  explicit Mlp(std::vector<DenseLayer> layers);
 
   int input_count() const { return static_cast<int>(layers_.front().weights.cols()); }
   int output_count() const { return static_cast<int>(layers_.back().weights.rows()); }
@@ -41,7 +46,7 @@ class Mlp {
   Eigen::MatrixXd predict(const Eigen::MatrixXd& inputs) const;
 
   // ∂output/∂parameters, one row per (sample, output), sample-major: row = sample·output_count + output.
-  // Rows are independent, so they are filled in parallel; the result is the same for any thread count.
+  // Filled in parallel over fixed chunks of kJacobianChunk samples: the same bits for any thread count.
   void jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) const;
 
   // Nguyen & Widrow (1990) as MATLAB's initnw, for inputs scaled to [−1, 1]: each hidden neuron's weight

@@ -29,6 +29,8 @@ class Params {
   Params(const json& object, std::string command);
 
   bool has(const std::string& key) const;
+  // The raw JSON of a structured parameter (sample arrays); throws InputError when it is missing.
+  const json& value(const std::string& key) const { return at(key); }
   double number(const std::string& key, std::optional<double> fallback = std::nullopt) const;
   double number_in(const std::string& key, double lowest, double highest,
                    std::optional<double> fallback = std::nullopt) const;
@@ -41,6 +43,7 @@ class Params {
   std::vector<std::string> texts(const std::string& key) const;  // list, or one string split on ';' / whitespace
   RasterSource raster(const std::string& key) const;
   std::optional<RasterSource> optional_raster(const std::string& key) const;
+  std::vector<RasterSource> rasters(const std::string& key) const;  // a list; element i is named KEY_i
   RasterOrConstant raster_or_constant(const std::string& key, double lowest, double highest) const;
   std::optional<std::string> optional_output(const std::string& key) const;
 
@@ -49,6 +52,7 @@ class Params {
 
  private:
   const json& at(const std::string& key) const;
+  RasterSource raster_from(const json& value, const std::string& key) const;
   const json& object_;
   std::string command_;
 };

@@ -1,0 +1,270 @@
+#include "smr/model_file.hpp"
+
+#include "smr/params.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace smr {
+
+namespace {
+
+// Bounds that no real model reaches and that keep a hostile file from exhausting memory.
+constexpr std::size_t kMaxInputs = 1000;
+constexpr std::size_t kMaxNeurons = 1000;
+constexpr std::size_t kMaxLayers = 11;  // ten hidden layers and the output layer
+constexpr std::size_t kMaxNameLength = 256;
+constexpr std::uintmax_t kMaxFileBytes = 256u << 20;
+constexpr int kMaxNesting = 32;
+
+// Reads one field of the document; every failure names the field's path, e.g. layers[1].bias[3].
+class Field {
+ public:
+  Field(const json& value, std::string path, const std::string& origin) : value_(value), path_(std::move(path)), origin_(origin) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(origin_ + ": field '" + path_ + "' " + what);
+  }
+  Field member(const std::string& name) const {
+    if (!value_.is_object()) fail("must be an object, got " + describe(value_));
+    const auto found = value_.find(name);
+    if (found == value_.end()) Field(value_, join(name), origin_).fail("is missing");
+    return Field(*found, join(name), origin_);
+  }
+  Field item(std::size_t index) const { return Field(value_.at(index), path_ + "[" + std::to_string(index) + "]", origin_); }
+  std::size_t array(std::size_t lowest, std::size_t highest) const {
+    if (!value_.is_array()) fail("must be a list, got " + describe(value_));
+    if (value_.size() < lowest || value_.size() > highest)
+      fail("must have " + std::to_string(lowest) + " to " + std::to_string(highest) + " entries, got " +
+           std::to_string(value_.size()));
+    return value_.size();
+  }
+  double number() const {
+    if (!value_.is_number()) fail("must be a number, got " + describe(value_));
+    const double result = value_.get<double>();
+    if (!std::isfinite(result)) fail("must be finite");
+    return result;
+  }
+  std::string text() const {
+    if (!value_.is_string()) fail("must be a string, got " + describe(value_));
+    const std::string result = value_.get<std::string>();
+    if (result.empty() || result.size() > kMaxNameLength)
+      fail("must be a string of 1 to " + std::to_string(kMaxNameLength) + " characters");
+    return result;
+  }
+  void equals(const json& expected) const {
+    if (value_ != expected) fail("must be " + expected.dump() + ", got " + describe(value_));
+  }
+  const json& object() const {
+    if (!value_.is_object()) fail("must be an object, got " + describe(value_));
+    return value_;
+  }
+  void only(const std::vector<std::string>& known) const {
+    for (const auto& entry : object().items())
+      if (std::find(known.begin(), known.end(), entry.key()) == known.end())
+        Field(entry.value(), join(entry.key()), origin_).fail("is not part of format smr-model version 1");
+  }
+
+ private:
+  std::string join(const std::string& name) const { return path_.empty() ? name : path_ + "." + name; }
+  const json& value_;
+  std::string path_;
+  const std::string& origin_;
+};
+
+struct NamedRange {
+  std::string name;
+  double minimum, maximum;
+};
+
+NamedRange read_named_range(const Field& field) {
+  field.only({"name", "minimum", "maximum"});
+  NamedRange range{field.member("name").text(), field.member("minimum").number(), field.member("maximum").number()};
+  if (range.maximum < range.minimum) field.member("maximum").fail("must not be less than 'minimum'");
+  return range;
+}
+
+// Square brackets and braces nested deeper than any model file needs: refused before parsing.
+void check_nesting(const std::string& text, const std::string& origin) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxNesting) throw InputError(origin + ": nested more than " + std::to_string(kMaxNesting) + " levels deep; not a model file");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+json scaling_range(const MinMaxScaling& scaling) { return json::array({scaling.low, scaling.high}); }
+
+}  // namespace
+
+Eigen::MatrixXd MlpModel::predict(const Eigen::MatrixXd& inputs) const {
+  return target_scaling.invert(network.predict(input_scaling.apply(inputs)));
+}
+
+json model_to_json(const MlpModel& model) {
+  json inputs = json::array();
+  for (std::size_t i = 0; i < model.input_names.size(); ++i)
+    inputs.push_back({{"name", model.input_names[i]},
+                      {"minimum", model.input_scaling.minimum[static_cast<Eigen::Index>(i)]},
+                      {"maximum", model.input_scaling.maximum[static_cast<Eigen::Index>(i)]}});
+  json layers = json::array();
+  for (const auto& layer : model.network.layers()) {
+    json rows = json::array();
+    for (Eigen::Index r = 0; r < layer.weights.rows(); ++r) {
+      std::vector<double> row(static_cast<std::size_t>(layer.weights.cols()));
+      for (Eigen::Index c = 0; c < layer.weights.cols(); ++c) row[static_cast<std::size_t>(c)] = layer.weights(r, c);
+      rows.push_back(row);
+    }
+    layers.push_back({{"activation", activation_name(layer.activation)},
+                      {"weights", rows},
+                      {"bias", std::vector<double>(layer.bias.data(), layer.bias.data() + layer.bias.size())}});
+  }
+  return {{"format", kModelFormat},
+          {"version", kModelVersion},
+          {"kind", "mlp"},
+          {"inputs", inputs},
+          {"target",
+           {{"name", model.target_name},
+            {"minimum", model.target_scaling.minimum[0]},
+            {"maximum", model.target_scaling.maximum[0]}}},
+          {"normalisation", {{"method", "mapminmax"}, {"range", scaling_range(model.input_scaling)}}},
+          {"layers", layers},
+          {"training", model.training},
+          {"metrics", model.metrics}};
+}
+
+MlpModel model_from_json(const json& document, const std::string& origin) {
+  const Field root(document, "", origin);
+  root.object();
+  root.only({"format", "version", "kind", "inputs", "target", "normalisation", "layers", "training", "metrics"});
+  root.member("format").equals(kModelFormat);
+  root.member("version").equals(kModelVersion);
+  root.member("kind").equals("mlp");
+
+  const Field normalisation = root.member("normalisation");
+  normalisation.only({"method", "range"});
+  normalisation.member("method").equals("mapminmax");
+  const Field range = normalisation.member("range");
+  range.array(2, 2);
+  const double low = range.item(0).number(), high = range.item(1).number();
+  if (!(low < high)) range.fail("must be [low, high] with low < high");
+
+  const Field inputs = root.member("inputs");
+  const std::size_t input_count = inputs.array(1, kMaxInputs);
+  std::vector<std::string> names;
+  MinMaxScaling input_scaling{low, high, Eigen::VectorXd(input_count), Eigen::VectorXd(input_count)};
+  for (std::size_t i = 0; i < input_count; ++i) {
+    const NamedRange input = read_named_range(inputs.item(i));
+    names.push_back(input.name);
+    input_scaling.minimum[static_cast<Eigen::Index>(i)] = input.minimum;
+    input_scaling.maximum[static_cast<Eigen::Index>(i)] = input.maximum;
+  }
+  const NamedRange target = read_named_range(root.member("target"));
+  if (!(target.maximum > target.minimum)) root.member("target").member("maximum").fail("must be greater than 'minimum'");
+  MinMaxScaling target_scaling{low, high, Eigen::VectorXd::Constant(1, target.minimum),
+                               Eigen::VectorXd::Constant(1, target.maximum)};
+
+  const Field layers_field = root.member("layers");
+  const std::size_t layer_count = layers_field.array(1, kMaxLayers);
+  std::vector<DenseLayer> layers;
+  std::size_t fan_in = input_count;
+  for (std::size_t l = 0; l < layer_count; ++l) {
+    const Field layer_field = layers_field.item(l);
+    layer_field.only({"activation", "weights", "bias"});
+    DenseLayer layer;
+    try {
+      layer.activation = activation_from_name(layer_field.member("activation").text());
+    } catch (const InputError& error) {
+      layer_field.member("activation").fail(std::string("is not valid: ") + error.what());
+    }
+    const Field weights = layer_field.member("weights");
+    const std::size_t neurons = weights.array(1, kMaxNeurons);
+    if (l + 1 == layer_count && neurons != 1)
+      weights.fail("of the output layer must have 1 row (one target), got " + std::to_string(neurons));
+    layer.weights.resize(static_cast<Eigen::Index>(neurons), static_cast<Eigen::Index>(fan_in));
+    for (std::size_t r = 0; r < neurons; ++r) {
+      const Field row = weights.item(r);
+      if (row.array(fan_in, fan_in) != fan_in) row.fail("has the wrong length");
+      for (std::size_t c = 0; c < fan_in; ++c)
+        layer.weights(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = row.item(c).number();
+    }
+    const Field bias = layer_field.member("bias");
+    bias.array(neurons, neurons);
+    layer.bias.resize(static_cast<Eigen::Index>(neurons));
+    for (std::size_t r = 0; r < neurons; ++r) layer.bias[static_cast<Eigen::Index>(r)] = bias.item(r).number();
+    layers.push_back(std::move(layer));
+    fan_in = neurons;
+  }
+  const json& training = root.member("training").object();
+  const json& metrics = root.member("metrics").object();
+  return {std::move(names), target.name, std::move(input_scaling), std::move(target_scaling), Mlp(std::move(layers)),
+          training, metrics};
+}
+
+void write_model_file(const std::string& path, const MlpModel& model) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
+    throw InputError("OUTPUT_MODEL: folder '" + target.parent_path().string() + "' does not exist");
+  const fs::path partial = target.parent_path() / (target.stem().string() + ".smr-partial-" +
+                                                   std::to_string(::getpid()) + target.extension().string());
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError("OUTPUT_MODEL: cannot write '" + partial.string() + "'");
+    out << model_to_json(model).dump(1) << '\n';
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(partial, ignored);
+      throw std::runtime_error("OUTPUT_MODEL: writing '" + path + "' failed (disk full?)");
+    }
+  }
+  std::error_code error;
+  fs::rename(partial, target, error);
+  if (error) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);
+    throw InputError("OUTPUT_MODEL: cannot replace '" + path + "': " + error.message());
+  }
+}
+
+MlpModel read_model_file(const std::string& path, const std::string& key) {
+  namespace fs = std::filesystem;
+  const std::string origin = key + ": model file '" + path + "'";
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) throw InputError(origin + " does not exist or is not a file");
+  const auto bytes = fs::file_size(path, error);
+  if (error || bytes > kMaxFileBytes)
+    throw InputError(origin + " is larger than " + std::to_string(kMaxFileBytes >> 20) + " MB; not a model file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(origin + " cannot be read");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  check_nesting(text, origin);
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::parse_error& parse) {
+    throw InputError(origin + " is not valid JSON (corrupt or truncated?): " + parse.what());
+  }
+  return model_from_json(document, origin);
+}
+
+}  // namespace smr
