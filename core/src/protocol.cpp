@@ -6,6 +6,7 @@
 namespace smr {
 
 void Reporter::write(const json& line) {
+  if (stream_ == nullptr) return;
   // Invalid UTF-8 in a path must not abort the run: replace it in what we print.
   const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
   std::fprintf(stream_, "%s\n", text.c_str());

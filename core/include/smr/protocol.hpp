@@ -37,7 +37,7 @@ class CancelToken {
   std::atomic<bool> requested_{false};
 };
 
-// Writes protocol lines. Thread-safe: blocks finishing on several threads report progress.
+// Writes protocol lines (none when the stream is null, for library callers). Thread-safe: blocks finishing on several threads report progress.
 class Reporter {
  public:
   explicit Reporter(std::FILE* stream = stdout, const CancelToken* cancel = nullptr)
