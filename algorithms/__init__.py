@@ -1,8 +1,11 @@
 """One QgsProcessingAlgorithm per file; the provider loads ALGORITHM_CLASSES."""
 
+from .applymodel import ApplyModel
 from .backscatterconversion import BackscatterConversion
 from .mpdi import Mpdi
 from .spectralindex import SpectralIndex
+from .trainmlp import TrainMlp
+from .validationmetrics import ValidationMetrics
 from .vegetationwatercontent import VegetationWaterContent
 from .watercloudforward import WaterCloudForward
 from .watercloudinversion import WaterCloudInversion
@@ -14,4 +17,7 @@ ALGORITHM_CLASSES = (
     WaterCloudForward,
     WaterCloudInversion,
     Mpdi,
+    ApplyModel,
+    TrainMlp,
+    ValidationMetrics,
 )

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from qgis.core import (
+    QgsMapLayerType,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -36,6 +37,7 @@ GROUPS = {
     "optical": ("Optical", "optical.svg"),
     "radar": ("Radar", "radar.svg"),
     "passivemicrowave": ("Passive microwave", "passive.svg"),
+    "machinelearning": ("Machine learning", "machinelearning.svg"),
 }
 
 BAND_SUFFIX = "_BAND"
@@ -197,7 +199,12 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
     def _make_advanced(self, parameter):
         parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
 
-    def _add_common_parameters(self):
+    def add_reference_parameter(self):
+        """The advanced REFERENCE choice of the output grid.
+
+        Subclasses whose raster inputs are not declared with add_raster_input (a list of layers)
+        replace it and put REFERENCE into the request themselves.
+        """
         # Option 0 is "the first raster input given"; then one option per raster input, in
         # declaration order (append new inputs at the end: the index is public API).
         reference = QgsProcessingParameterEnum(
@@ -208,6 +215,9 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             "are aligned to it with the RESAMPLING method."))
         self._make_advanced(reference)
         self.addParameter(reference)
+
+    def _add_common_parameters(self):
+        self.add_reference_parameter()
         resampling = self.add_choice(
             self.RESAMPLING, self.tr("Resampling of inputs on another grid"),
             [(method, method) for method in RESAMPLING_METHODS],
@@ -275,10 +285,7 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, key, context)
         if layer is None or not layer.isValid():
             raise QgsProcessingException(self._unreadable_raster_message(parameters, key))
-        if layer.providerType() != "gdal":
-            raise QgsProcessingException(
-                f"{key}: the layer '{layer.name()}' comes from the '{layer.providerType()}' data "
-                f"provider, but smr reads rasters through GDAL only; save it as a GeoTIFF first.")
+        self._check_read_by_gdal(key, layer)
         band_key = key + BAND_SUFFIX
         band = self.parameterAsInt(parameters, band_key, context)
         band_count = layer.bandCount()
@@ -291,6 +298,32 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             "band": band,
             "nodata": self.optional_double(parameters, key + NODATA_SUFFIX, context),
         }
+
+    def resolve_raster_layer_list(self, parameters, key, context):
+        """A multiple-raster parameter -> (the core's raster objects, the layers' names).
+
+        Band 1 and each band's own nodata: a list has no per-layer band or nodata parameters.
+        """
+        layers = self.parameterAsLayerList(parameters, key, context)
+        core_inputs, names = [], []
+        for position, layer in enumerate(layers, start=1):
+            label = f"{key} (raster {position} of {len(layers)})"
+            if layer is None or not layer.isValid():
+                raise QgsProcessingException(f"{label}: not a valid raster layer.")
+            if layer.type() != QgsMapLayerType.RasterLayer:
+                raise QgsProcessingException(
+                    f"{label}: '{layer.name()}' is not a raster layer; give raster layers only.")
+            self._check_read_by_gdal(label, layer)
+            core_inputs.append({"path": layer.source(), "band": 1, "nodata": None})
+            names.append(layer.name())
+        return core_inputs, names
+
+    @staticmethod
+    def _check_read_by_gdal(label, layer):
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                f"{label}: the layer '{layer.name()}' comes from the '{layer.providerType()}' data "
+                f"provider, but smr reads rasters through GDAL only; save it as a GeoTIFF first.")
 
     @staticmethod
     def _unreadable_raster_message(parameters, key):

@@ -5,8 +5,10 @@ Writes, next to this file:
   paper000_physical_chain.model3   paper 000's physical chain as a Processing model
   paper003_predictors.model3       paper 003's predictors: MPDI, NSDSI and NDVI
   wcm_forward_simulation.model3    the water cloud model forward: σ⁰ from soil σ⁰ and vegetation
+  paper000_soil_moisture.model3    paper 000 end to end: the physical chain, a BP network trained
+                                   at the in-situ stations, the soil-moisture map and its accuracy
   paper000_sample.qgs              a project loading the sample scene from data/ (relative paths),
-                                   with the three models embedded (toolbox ▸ Project models)
+                                   with the four models embedded (toolbox ▸ Project models)
 
 All are committed; this script is how they are made, so change it (not the files) and rerun:
 
@@ -23,6 +25,13 @@ combinations. In the model the index is one input that feeds both smr:spectralin
 smr:vegetationwatercontent MODEL (both enums start NDVI, NDMI, NDWI in that order), and the
 inversion runs once per polarisation: the six combinations are the index input times the two
 polarisation outputs.
+
+Paper 000 then samples σ⁰ VV, σ⁰ VH and the two soil σ⁰ at its 100 in-situ points and trains a
+BP network on them (§4.1: 7 hidden neurons, 4:1 training:validation, 1000 iterations, goal 1e-4,
+repeated training), which maps soil moisture. The soil-moisture model chains the physical chain,
+native:rastersampling once per raster, smr:trainmlp with those settings, smr:applymodel over the
+four rasters and smr:validationmetrics of the map against a reference raster; besides the files it
+returns the in-situ and map metrics as numbers (qgis_process prints them with the results).
 
 Paper 003 (Lv et al.) feeds a neural network with passive-microwave brightness temperatures, the
 microwave polarisation difference index MPDI = (Tbv − Tbh)/(Tbv + Tbh) (§2.1), and optical
@@ -104,12 +113,15 @@ from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsGradientStop,
     QgsGraduatedSymbolRenderer,
     QgsMarkerSymbol,
+    QgsProcessing,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
     QgsProcessingModelChildParameterSource,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProject,
@@ -213,10 +225,9 @@ def _model_output(child_id, child_output, name, description):
     return output
 
 
-def build_paper000_model():
-    model = QgsProcessingModelAlgorithm("paper000_physical_chain", MODEL_GROUP, "smrsamples")
-
-    inputs = [  # (definition, position in the modeler, help)
+def _physical_chain_inputs():
+    """Model inputs of paper 000's physical chain: (definition, position in the modeler, help)."""
+    return [
         (_raster_input("GREEN", "Green reflectance (NDWI)", optional=True), (120, 60),
          "Surface reflectance, 0-1 (Landsat 8 band 3). Needed for NDWI."),
         (_raster_input("RED", "Red reflectance (NDVI)", optional=True), (120, 120),
@@ -244,15 +255,23 @@ def build_paper000_model():
         (_number_input("B_VH", "Water cloud B, VH (m²/kg)", DEFAULT_B_VH), (120, 800),
          "Vegetation attenuation parameter B for VH."),
     ]
-    parameter_help = _add_inputs(model, inputs)
 
+
+def _add_physical_chain(model, expose_outputs):
+    """Children index → vwc → vv, vh (the soil σ⁰ is each inversion's OUTPUT).
+
+    Reads the model inputs of _physical_chain_inputs(). With expose_outputs the index, VWC, soil
+    σ⁰ and vegetation contributions become model outputs; without, they stay intermediate.
+    """
     index = _child("smr:spectralindex", "index", "Spectral index (paper 000 eq. 4-6)", (480, 180))
     index.addParameterSources("INDEX", _from_input_or_default("INDEX", DEFAULT_INDEX))
     for band in ("GREEN", "RED", "NIR", "SWIR1"):
         index.addParameterSources(band, _from_input(band))
     index.addParameterSources("SCALE", _static(1.0))
     index.addParameterSources("OFFSET", _static(0.0))
-    index.setModelOutputs({"INDEX": _model_output("index", "OUTPUT", "INDEX", "Vegetation index")})
+    if expose_outputs:
+        index.setModelOutputs({"INDEX": _model_output(
+            "index", "OUTPUT", "INDEX", "Vegetation index")})
     model.addChildAlgorithm(index)
 
     vwc = _child("smr:vegetationwatercontent", "vwc",
@@ -261,8 +280,9 @@ def build_paper000_model():
     # MODEL's options start NDVI, NDMI, NDWI like INDEX's, so the same value selects the model.
     vwc.addParameterSources("MODEL", _from_input_or_default("INDEX", DEFAULT_INDEX))
     vwc.addParameterSources("NEGATIVE", _static(0))  # negative VWC -> 0, counted
-    vwc.setModelOutputs({"VWC": _model_output(
-        "vwc", "OUTPUT", "VWC", "Vegetation water content (kg/m²)")})
+    if expose_outputs:
+        vwc.setModelOutputs({"VWC": _model_output(
+            "vwc", "OUTPUT", "VWC", "Vegetation water content (kg/m²)")})
     model.addChildAlgorithm(vwc)
 
     for polarisation, y in (("VV", 480), ("VH", 680)):
@@ -278,15 +298,21 @@ def build_paper000_model():
         inversion.addParameterSources("B", _from_input_or_default(f"B_{polarisation}", b))
         inversion.addParameterSources("V1", _static(0))  # V1 = VWC, paper 000
         inversion.addParameterSources("OUTPUT_UNIT", _static(0))  # dB
-        inversion.setModelOutputs({
-            "SOIL_SIGMA0": _model_output(
-                child_id, "OUTPUT", "SOIL_SIGMA0", f"Soil σ⁰ {polarisation} (dB)"),
-            "VEGETATION": _model_output(
-                child_id, "VEGETATION_OUTPUT", "VEGETATION",
-                f"Vegetation contribution {polarisation} (dB)"),
-        })
+        if expose_outputs:
+            inversion.setModelOutputs({
+                "SOIL_SIGMA0": _model_output(
+                    child_id, "OUTPUT", "SOIL_SIGMA0", f"Soil σ⁰ {polarisation} (dB)"),
+                "VEGETATION": _model_output(
+                    child_id, "VEGETATION_OUTPUT", "VEGETATION",
+                    f"Vegetation contribution {polarisation} (dB)"),
+            })
         model.addChildAlgorithm(inversion)
 
+
+def build_paper000_model():
+    model = QgsProcessingModelAlgorithm("paper000_physical_chain", MODEL_GROUP, "smrsamples")
+    parameter_help = _add_inputs(model, _physical_chain_inputs())
+    _add_physical_chain(model, expose_outputs=True)
     model.setHelpContent(_help(
         (
             "Paper 000 (Chang et al., Sentinel-1 + Landsat 8) physical chain: a vegetation index "
@@ -297,6 +323,181 @@ def build_paper000_model():
             "vegetation contribution σ⁰ − σ⁰_soil (dB) for VV and VH. The soil σ⁰ outputs are on "
             "the σ⁰ VV / σ⁰ VH grid; the index and VWC on the grid of the NIR band. Pixels where "
             "σ⁰ ≤ σ⁰_veg are nodata."),
+        parameter_help))
+    return model
+
+
+# The BP network's inputs, in the network's order: (column prefix of native:rastersampling, name,
+# the raster). QGIS 3.22 names a sampled column prefix + band number. smr:applymodel gets the
+# rasters in this order too, which is what ties the map's inputs to the network's.
+SOIL_MOISTURE_FEATURES = (
+    ("sigma0_vv_", "σ⁰ VV", _from_input("SIGMA0_VV")[0]),
+    ("sigma0_vh_", "σ⁰ VH", _from_input("SIGMA0_VH")[0]),
+    ("soil_vv_", "soil σ⁰ VV", _from_child("vv", "OUTPUT")[0]),
+    ("soil_vh_", "soil σ⁰ VH", _from_child("vh", "OUTPUT")[0]),
+)
+SAMPLED_BAND = 1
+DEFAULT_TARGET_FIELD = "sm_insitu"  # the sample scene's in-situ column (insitu.gpkg)
+DEFAULT_SEED = 1
+# Paper 000 §4.1: 7 hidden neurons, 4:1 training:validation, 1000 iterations, goal 1e-4,
+# "repeated" training (kept: the best of RESTARTS initialisations by validation error).
+PAPER000_NETWORK = {
+    "HIDDEN": "7",
+    "HIDDEN_ACTIVATION": 0,  # tansig, as MATLAB's fitnet
+    "NORMALISATION": 0,  # mapminmax to [−1, 1]
+    "TRAINER": 0,  # Levenberg–Marquardt (MATLAB's trainlm)
+    "EPOCHS": 1000,
+    "GOAL": 1e-4,
+    "MAX_FAIL": 6,  # MATLAB's default; the paper does not say
+    "DIVISION": 0,  # random
+    "TRAIN_RATIO": 0.8,
+    "VALIDATION_RATIO": 0.2,
+    "TEST_RATIO": 0.0,
+    "RESTARTS": 5,
+}
+SOIL_MOISTURE_UNIT = "m³/m³"
+# Soil moisture beyond this range is not physical for mineral soils (m³/m³): clamped and counted.
+SOIL_MOISTURE_CLAMP = (0.0, 0.6)
+TRAINING_SUBSETS = (("TRAIN", "training"), ("VALIDATION", "validation"))
+TRAINING_METRICS = (("R2", "r²"), ("RMSE", "RMSE (m³/m³)"), ("MAE", "MAE (m³/m³)"),
+                    ("N", "samples"))
+MAP_COUNTS = (
+    ("CLAMPED_PIXELS", f"pixels clamped to {SOIL_MOISTURE_CLAMP[0]:g}-"
+                       f"{SOIL_MOISTURE_CLAMP[1]:g} m³/m³"),
+    ("OUT_OF_RANGE_PIXELS", "pixels with an input outside its training range"),
+    ("NODATA_PIXELS", "pixels with a nodata input"),
+    ("INVALID_PIXELS", "pixels where the network gives no finite value"),
+    ("VALID_PIXELS", "pixels with an estimate"),
+)
+ACCURACY_METRICS = (("R", "r"), ("R2", "r²"), ("NSE", "NSE"), ("RMSE", "RMSE (m³/m³)"),
+                    ("UBRMSE", "ubRMSE (m³/m³)"), ("MAE", "MAE (m³/m³)"),
+                    ("BIAS", "bias, map − reference (m³/m³)"), ("N", "pixels compared"))
+
+
+SIGMA0_VV_MAP_HELP = (
+    "Sentinel-1 VV backscatter in dB. The soil σ⁰ and the soil-moisture map are on its grid: the "
+    "VWC (on the grid of the NIR band) and the other rasters are aligned to it on the fly.")
+
+
+def _number_output(child_id, child_output, description):
+    output = QgsProcessingModelOutput(child_output, description)
+    output.setChildId(child_id)
+    output.setChildOutputName(child_output)
+    return output
+
+
+def build_paper000_soil_moisture_model():
+    """Paper 000 end to end: the physical chain, a BP network on in-situ points, the map."""
+    model = QgsProcessingModelAlgorithm("paper000_soil_moisture", MODEL_GROUP, "smrsamples")
+    seed = QgsProcessingParameterNumber(
+        "SEED", "Random seed of the network (division and initial weights)",
+        QgsProcessingParameterNumber.Integer, DEFAULT_SEED)
+    seed.setMinimum(0)
+    chain_inputs = [
+        (definition, position, SIGMA0_VV_MAP_HELP if definition.name() == "SIGMA0_VV" else text)
+        for definition, position, text in _physical_chain_inputs()]
+    parameter_help = _add_inputs(model, chain_inputs + [
+        (QgsProcessingParameterFeatureSource(
+            "INSITU", "In-situ soil moisture stations (points)", [QgsProcessing.TypeVectorPoint]),
+         (120, 880), "Point layer of soil-moisture probes; the network is trained on the radar "
+                     "values under them. Paper 000 used 100 samples."),
+        # Optional: qgis_process 3.22 refuses to run without a mandatory field parameter even
+        # when it has a default; left out, coalesce() below gives the default.
+        (QgsProcessingParameterField(
+            "TARGET_FIELD", "In-situ soil moisture field (m³/m³)", DEFAULT_TARGET_FIELD,
+            "INSITU", QgsProcessingParameterField.Numeric, optional=True), (120, 940),
+         "Volumetric soil moisture measured at each station, m³/m³ (default sm_insitu, the "
+         "sample scene's column). Stations where it or a sampled raster is empty are skipped."),
+        (_raster_input("REFERENCE_SOIL_MOISTURE", "Reference soil moisture to check the map "
+                       "against (m³/m³)"), (120, 1000),
+         "A soil-moisture raster in m³/m³ the map is compared with pixel by pixel: the sample "
+         "scene's truth_soil_moisture.tif, or an independent product. It is aligned to the map's "
+         "grid."),
+        (seed, (120, 1060), "Seed of the random division into training and validation samples "
+                            "and of the initial weights: the same seed gives the same network."),
+    ])
+    _add_physical_chain(model, expose_outputs=False)
+
+    # Sample the four rasters at the stations, one column each, chained into one table.
+    samples = _from_input("INSITU")
+    for number, (prefix, name, raster) in enumerate(SOIL_MOISTURE_FEATURES):
+        child_id = f"sample_{prefix.rstrip('_')}"
+        sampling = _child("native:rastersampling", child_id, f"Sample {name} at the stations",
+                          (1200, 300 + 120 * number))
+        sampling.addParameterSources("INPUT", samples)
+        sampling.addParameterSources("RASTERCOPY", [raster])
+        sampling.addParameterSources("COLUMN_PREFIX", _static(prefix))
+        model.addChildAlgorithm(sampling)
+        samples = _from_child(child_id, "OUTPUT")
+
+    train = _child("smr:trainmlp", "train",
+                   "BP network, 7 hidden neurons, 4:1 (paper 000 §4.1)", (1560, 480))
+    train.addParameterSources("INPUT_LAYER", samples)
+    train.addParameterSources("FEATURE_FIELDS", _static(
+        [f"{prefix}{SAMPLED_BAND}" for prefix, _, _ in SOIL_MOISTURE_FEATURES]))
+    train.addParameterSources("TARGET_FIELD", _from_input_or_default(
+        "TARGET_FIELD", DEFAULT_TARGET_FIELD))
+    train.addParameterSources("TARGET_NAME", _static("soil_moisture"))
+    train.addParameterSources("TARGET_UNIT", _static(SOIL_MOISTURE_UNIT))
+    for key, value in PAPER000_NETWORK.items():
+        train.addParameterSources(key, _static(value))
+    train.addParameterSources("SEED", _from_input_or_default("SEED", DEFAULT_SEED))
+    train_outputs = {
+        "MODEL": _model_output("train", "OUTPUT_MODEL", "MODEL", "Trained network (.json)"),
+        "REPORT": _model_output("train", "OUTPUT_REPORT", "REPORT", "Training report (.html)"),
+    }
+    for subset, subset_name in TRAINING_SUBSETS:
+        for metric, metric_name in TRAINING_METRICS:
+            key = f"{subset}_{metric}"
+            train_outputs[key] = _number_output(
+                "train", key, f"In-situ {subset_name} {metric_name}")
+    train_outputs["SKIPPED_SAMPLES"] = _number_output(
+        "train", "SKIPPED_SAMPLES", "Stations skipped (a value missing)")
+    train.setModelOutputs(train_outputs)
+    model.addChildAlgorithm(train)
+
+    mapping = _child("smr:applymodel", "map", "Soil-moisture map from the network", (1920, 480))
+    mapping.addParameterSources("MODEL", _from_child("train", "OUTPUT_MODEL"))
+    mapping.addParameterSources("INPUTS", [raster for _, _, raster in SOIL_MOISTURE_FEATURES])
+    mapping.addParameterSources("CLAMP_MIN", _static(SOIL_MOISTURE_CLAMP[0]))
+    mapping.addParameterSources("CLAMP_MAX", _static(SOIL_MOISTURE_CLAMP[1]))
+    map_outputs = {"SOIL_MOISTURE": _model_output(
+        "map", "OUTPUT", "SOIL_MOISTURE", "Soil moisture (m³/m³)")}
+    for key, description in MAP_COUNTS:
+        map_outputs[key] = _number_output("map", key, f"Map: {description}")
+    mapping.setModelOutputs(map_outputs)
+    model.addChildAlgorithm(mapping)
+
+    accuracy = _child("smr:validationmetrics", "accuracy", "Map against the reference",
+                      (2280, 480))
+    accuracy.addParameterSources("ESTIMATE", _from_child("map", "OUTPUT"))
+    accuracy.addParameterSources("REFERENCE_RASTER", _from_input("REFERENCE_SOIL_MOISTURE"))
+    accuracy.addParameterSources("UNIT", _static(SOIL_MOISTURE_UNIT))
+    accuracy_outputs = {"REPORT": _model_output(
+        "accuracy", "OUTPUT_REPORT", "REPORT", "Map against the reference: report (.html)")}
+    for key, description in ACCURACY_METRICS:
+        accuracy_outputs[key] = _number_output("accuracy", key, f"Map against the reference: "
+                                                                f"{description}")
+    accuracy.setModelOutputs(accuracy_outputs)
+    model.addChildAlgorithm(accuracy)
+
+    model.setHelpContent(_help(
+        (
+            "Paper 000 (Chang et al., Sentinel-1 + Landsat 8) from the images to the soil-moisture "
+            "map. The physical chain — vegetation index (eq. 4-6) → vegetation water content "
+            "(eq. 7-9) → water cloud inversion for VV and VH (eq. 10) — gives the soil σ⁰; σ⁰ VV, "
+            "σ⁰ VH, soil σ⁰ VV and soil σ⁰ VH are sampled at the in-situ stations "
+            "(native:rastersampling) and a BP network is trained on them as in §4.1: 7 tansig "
+            "hidden neurons, Levenberg–Marquardt, a random 4:1 training:validation split, at most "
+            "1000 epochs, goal 1e-4, the best of 5 trainings from random weights (smr:trainmlp). "
+            "The network is applied to the four rasters (smr:applymodel; estimates outside "
+            "0-0.6 m³/m³ are clamped and counted, and pixels whose inputs lie outside the "
+            "training range are counted) and the map is compared with a reference soil-moisture "
+            "raster (smr:validationmetrics). Outputs: the map (m³/m³, on the σ⁰ VV grid), the "
+            "network file, the training report with the in-situ r², RMSE and MAE of paper 000 "
+            "Table 2, the report of the map against the reference, and their numbers. The "
+            "in-situ metrics are per station (point values carry the speckle); the map metrics "
+            "are per pixel."),
         parameter_help))
     return model
 
@@ -424,20 +625,35 @@ def build_forward_model():
     return model
 
 
-# (builder, file name, number of model outputs)
+# (builder, file name, number of model outputs that are files or layers, not numbers)
 MODELS = (
     (build_paper000_model, "paper000_physical_chain.model3", 6),
     (build_paper003_model, "paper003_predictors.model3", 3),
     (build_forward_model, "wcm_forward_simulation.model3", 2),
+    (build_paper000_soil_moisture_model, "paper000_soil_moisture.model3", 4),
 )
 
 
 def check_model(model, expected_outputs):
-    """Every child resolves to an smr algorithm and the model has the expected outputs."""
+    """Every child, parameter and model output resolves; the model has the expected file outputs.
+
+    QGIS saves a child parameter or model output that its algorithm lacks without complaint; the
+    first shows up as a value silently not passed, the second as a missing result, only when the
+    model runs: check the names here.
+    """
     errors = []
     for child_id, child in model.childAlgorithms().items():
-        if child.algorithm() is None:
+        algorithm = child.algorithm()
+        if algorithm is None:
             errors.append(f"{child_id}: algorithm {child.algorithmId()} not found")
+            continue
+        for key in child.parameterSources():
+            if algorithm.parameterDefinition(key) is None:
+                errors.append(f"{child_id}: {child.algorithmId()} has no parameter {key}")
+        for name, output in child.modelOutputs().items():
+            if algorithm.outputDefinition(output.childOutputName()) is None:
+                errors.append(f"{child_id}:{name}: {child.algorithmId()} has no output "
+                              f"{output.childOutputName()}")
     outputs = sorted(d.name() for d in model.destinationParameterDefinitions())
     if len(outputs) != expected_outputs:
         errors.append(f"{model.name()}: expected {expected_outputs} model outputs, got {outputs}")
@@ -458,6 +674,10 @@ def smr_executable():
     raise SystemExit("smr executable not found: run scripts/setup.sh or set SMR_EXECUTABLE")
 
 
+# In-situ stations of the sample scene: paper 000 trained its network on 100 samples
+# (scripts/run-sample-workflow generates the scene with the same number).
+SAMPLE_SCENE_POINTS = 100
+
 # Files of the sample scene the project loads (a scene from an older smr lacks some: regenerate).
 PROJECT_DATA_FILES = (
     "insitu.gpkg", "truth_soil_moisture.tif", "truth_vwc.tif", "truth_sigma_soil_vv_db.tif",
@@ -470,8 +690,9 @@ def ensure_sample_data(data_dir):
     if all((data_dir / name).is_file() for name in ("scene.json", *PROJECT_DATA_FILES)):
         return
     print(f"generating the sample scene into {data_dir}")
+    request = {"OUTPUT_DIR": str(data_dir), "POINTS": SAMPLE_SCENE_POINTS}
     subprocess.run([smr_executable(), "samplescene"], check=True, stdout=subprocess.DEVNULL,
-                   input=json.dumps({"OUTPUT_DIR": str(data_dir)}), text=True)
+                   input=json.dumps(request), text=True)
 
 
 def _grey(layer, minimum, maximum):
@@ -524,8 +745,8 @@ def build_project(data_dir, models):
     project = QgsProject.instance()
     project.clear()
     project.setFileName(str(PROJECT_FILE))
-    project.setTitle("SMR sample scene (synthetic, seed 42): paper 000 physical chain, "
-                     "paper 003 predictors, water cloud forward simulation")
+    project.setTitle("SMR sample scene (synthetic, seed 42): paper 000 physical chain and "
+                     "soil-moisture map, paper 003 predictors, water cloud forward simulation")
     project.setCrs(QgsCoordinateReferenceSystem("EPSG:32632"))
     project.writeEntryBool("Paths", "/Absolute", False)
     metadata = project.metadata()

@@ -17,6 +17,14 @@ outputs of the sample models, as scripts/run-sample-workflow writes them:
   matches the observed, speckled σ⁰ VV on average — mean ratio of linear powers ≈ 1 — with the
   mean dB difference and RMSE next to what the scene's gamma speckle alone gives (also in
   forward/summary.json). The script exits 1 when the check fails.
+- paper000_sm/ (paper000_soil_moisture.model3 run with qgis_process --json: the BP network of
+  paper 000 trained at the in-situ stations, its map and the map against the true soil moisture):
+  the in-situ training and validation r², RMSE and MAE next to paper 000's Table 2, the map's RMSE,
+  bias and r against the truth with the number of pixels compared, the clamped and out-of-range
+  pixel counts, and where the map, the network and the two reports are. The numbers are the
+  model's results in paper000_sm/qgis_process.json; the map's RMSE is recomputed here from the
+  rasters and must agree, and must beat predicting the truth's mean everywhere (the script exits 1
+  otherwise). Also in paper000_sm/summary.json.
 
 Everything printed also goes to OUTPUT_DIR/summary.txt.
 """
@@ -35,6 +43,11 @@ POLARISATIONS = ("vv", "vh")
 PAPER003_OUTPUTS = (("MPDI", "mpdi.tif"), ("NSDSI", "nsdsi.tif"), ("NDVI", "ndvi.tif"))
 # The forward check passes when the mean of observed/simulated linear σ⁰ is within this of 1.
 FORWARD_RATIO_TOLERANCE = 0.02
+# Paper 000 Table 2: its BP network against its field measurements.
+PAPER000_TABLE2 = {"r2": 0.7220, "rmse": 0.0310, "mae": 0.0230}
+# The map's RMSE reported by smr:validationmetrics and recomputed here must agree this well
+# (m³/m³; both are over the same pixels, in float32 against float64 sums).
+MAP_RMSE_AGREEMENT = 1e-4
 
 
 def read(path, like=None):
@@ -235,6 +248,103 @@ def forward_table(summary):
     ])
 
 
+def summarise_soil_moisture(data_dir, folder):
+    """The soil-moisture model's results (qgis_process --json) and a check of its map."""
+    report_file = folder / "qgis_process.json"
+    if not report_file.is_file():
+        return None
+    results = json.loads(report_file.read_text(encoding="utf-8"))["results"]
+    in_situ = {}
+    for subset in ("TRAIN", "VALIDATION"):
+        in_situ[subset.lower()] = {metric.lower(): results.get(f"train:{subset}_{metric}")
+                                   for metric in ("R2", "RMSE", "MAE", "N")}
+    map_metrics = {metric.lower(): results.get(f"accuracy:{metric}")
+                   for metric in ("R", "R2", "RMSE", "UBRMSE", "MAE", "BIAS", "N")}
+    counts = {key.lower(): results.get(f"map:{key}")
+              for key in ("VALID_PIXELS", "CLAMPED_PIXELS", "OUT_OF_RANGE_PIXELS", "NODATA_PIXELS",
+                          "INVALID_PIXELS")}
+    files = {"map": results.get("map:SOIL_MOISTURE"), "network": results.get("train:MODEL"),
+             "training_report": results.get("train:REPORT"),
+             "map_report": results.get("accuracy:REPORT")}
+    missing = [name for name, path in files.items() if not path or not Path(path).is_file()]
+    if missing:
+        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+
+    # Recomputed from the rasters: the reported RMSE must be this one, and it must beat a map
+    # that is the truth's mean everywhere (a broken chain or an untrained network does not).
+    estimate = read(files["map"])
+    truth = read(data_dir / "truth_soil_moisture.tif", like=grid(files["map"]))
+    both = np.isfinite(estimate) & np.isfinite(truth)
+    error = estimate[both] - truth[both]
+    recomputed_rmse = float(np.sqrt((error ** 2).mean()))
+    mean_prediction_rmse = float(truth[both].std())
+    reported_rmse = map_metrics["rmse"]
+    agrees = reported_rmse is not None and abs(reported_rmse - recomputed_rmse) < MAP_RMSE_AGREEMENT
+    summary = {
+        "in_situ": in_situ,
+        "skipped_stations": results.get("train:SKIPPED_SAMPLES"),
+        "paper000_table2": PAPER000_TABLE2,
+        "map_against_truth": map_metrics,
+        "map_pixels": counts,
+        "recomputed_rmse": recomputed_rmse,
+        "recomputed_n": int(both.sum()),
+        "mean_prediction_rmse": mean_prediction_rmse,
+        "map_minimum": float(estimate[np.isfinite(estimate)].min()),
+        "map_maximum": float(estimate[np.isfinite(estimate)].max()),
+        "files": files,
+    }
+    summary["passed"] = bool(agrees and recomputed_rmse < mean_prediction_rmse)
+    return summary
+
+
+def _number(value, digits=4, signed=False):
+    if value is None:
+        return "n/a"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def soil_moisture_table(summary):
+    lines = [
+        "paper 000 soil-moisture map (paper000_soil_moisture.model3: NDMI, water cloud inversion, "
+        "BP network 4-7-1)",
+        f"{'in-situ stations':<22} {'r²':>7} {'RMSE':>7} {'MAE':>7} {'N':>5}",
+        f"{'':<22} {'':>7} {'m³/m³':>7} {'m³/m³':>7}",
+    ]
+    for subset, label in (("train", "training"), ("validation", "validation")):
+        row = summary["in_situ"][subset]
+        count = "n/a" if row["n"] is None else f"{row['n']:.0f}"
+        lines.append(f"{label:<22} {_number(row['r2']):>7} {_number(row['rmse']):>7} "
+                     f"{_number(row['mae']):>7} {count:>5}")
+    paper = summary["paper000_table2"]
+    lines.append(f"{'paper 000 Table 2':<22} {paper['r2']:>7.4f} {paper['rmse']:>7.4f} "
+                 f"{paper['mae']:>7.4f}")
+    lines.append(f"stations skipped (a sampled raster is nodata there): "
+                 f"{summary['skipped_stations']}")
+    metrics, counts = summary["map_against_truth"], summary["map_pixels"]
+    compared = "n/a" if metrics["n"] is None else f"{metrics['n']:.0f}"
+    lines += [
+        f"map against the true soil moisture: RMSE {_number(metrics['rmse'])} m³/m³, bias "
+        f"{_number(metrics['bias'], signed=True)} m³/m³ (map − truth), "
+        f"r {_number(metrics['r'], 3)}, N {compared} px",
+        f"  a map of the truth's mean everywhere: RMSE {summary['mean_prediction_rmse']:.4f} "
+        f"m³/m³; recomputed from the rasters: RMSE {summary['recomputed_rmse']:.4f} m³/m³ over "
+        f"{summary['recomputed_n']} px",
+        f"  map {summary['map_minimum']:.3f}…{summary['map_maximum']:.3f} m³/m³; clamped to "
+        f"0–0.6 m³/m³: {counts['clamped_pixels']} px; an input outside its training range: "
+        f"{counts['out_of_range_pixels']} px (of {counts['valid_pixels']} valid)",
+        "The in-situ metrics are per station, with the stations' 0.02 m³/m³ error and one pixel's "
+        "speckle; the map's are per pixel against the noise-free truth.",
+    ]
+    files = summary["files"]
+    lines += [f"  map: {files['map']}", f"  network: {files['network']}",
+              f"  training report: {files['training_report']}",
+              f"  map against the truth: {files['map_report']}"]
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines.append(f"check {verdict}: the reported map RMSE is the recomputed one and beats the "
+                 f"truth's mean")
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -256,6 +366,11 @@ def main():
         sections.append(forward_table(forward))
         (output_dir / "forward" / "summary.json").write_text(
             json.dumps(forward, indent=2) + "\n", encoding="utf-8")
+    soil_moisture = summarise_soil_moisture(data_dir, output_dir / "paper000_sm")
+    if soil_moisture is not None:
+        sections.append(soil_moisture_table(soil_moisture))
+        (output_dir / "paper000_sm" / "summary.json").write_text(
+            json.dumps(soil_moisture, indent=2) + "\n", encoding="utf-8")
     if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
     text = "\n\n".join(sections)
@@ -263,6 +378,8 @@ def main():
     (output_dir / "summary.txt").write_text(text + "\n", encoding="utf-8")
     if forward is not None and not forward["passed"]:
         raise SystemExit("the water cloud forward check failed (see above)")
+    if soil_moisture is not None and not soil_moisture["passed"]:
+        raise SystemExit("the soil-moisture map check failed (see above)")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ void LevenbergMarquardtParams::validate() const {
   require(std::isfinite(mu_max) && mu_max >= mu, "'mu_max' must be finite and at least 'mu'");
 }
 
-std::string describe(LevenbergMarquardtStatus status) {
+std::string stop_reason_text(LevenbergMarquardtStatus status) {
   switch (status) {
     case LevenbergMarquardtStatus::Running: return "running";
     case LevenbergMarquardtStatus::GoalReached: return "performance goal met";

@@ -140,7 +140,7 @@ void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) con
   // shapes, hence the same rounding, so the Jacobian is bit-identical for any number of threads.
   const Eigen::Index chunks = (samples + kJacobianChunk - 1) / kJacobianChunk;
 
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
   for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
     const Eigen::Index first = chunk * kJacobianChunk, count = std::min(kJacobianChunk, samples - first);
     // Forward pass over the chunk (columns = samples), keeping each layer's input and slope f'(n).

@@ -1,5 +1,7 @@
 #include "smr/training.hpp"
 
+#include "smr/params.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -288,7 +290,7 @@ RestartOutcome train_levenberg_marquardt(Mlp network, const Subset& train, const
     progress.epoch_done();
   }
   progress.skip(settings.lm.max_epochs - solver.epoch());
-  return recorder.finish(keep_going ? describe(status) : kValidationStop);
+  return recorder.finish(keep_going ? stop_reason_text(status) : kValidationStop);
 }
 
 RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& validation, const Subset& test,
@@ -303,10 +305,10 @@ RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& valida
   EpochRecorder recorder(train, validation, test, settings.max_fail);
   double train_mse = mean_squared_error(network, train);
   bool keep_going = recorder.record(network, 0, train_mse);
-  std::string reason = describe(LevenbergMarquardtStatus::MaximumEpochs);
+  std::string reason = stop_reason_text(LevenbergMarquardtStatus::MaximumEpochs);
   Eigen::MatrixXd j;
   int epoch = 0;
-  if (train_mse <= settings.lm.goal) reason = describe(LevenbergMarquardtStatus::GoalReached);
+  if (train_mse <= settings.lm.goal) reason = stop_reason_text(LevenbergMarquardtStatus::GoalReached);
   while (keep_going && train_mse > settings.lm.goal && epoch < settings.lm.max_epochs) {
     if (progress.cancelled()) throw Cancelled();
     std::shuffle(order.begin(), order.end(), random);
@@ -332,10 +334,10 @@ RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& valida
     keep_going = recorder.record(network, epoch, train_mse);
     progress.epoch_done();
     if (!std::isfinite(train_mse)) {
-      reason = describe(LevenbergMarquardtStatus::NumericalIssue);
+      reason = stop_reason_text(LevenbergMarquardtStatus::NumericalIssue);
       break;
     }
-    if (train_mse <= settings.lm.goal) reason = describe(LevenbergMarquardtStatus::GoalReached);
+    if (train_mse <= settings.lm.goal) reason = stop_reason_text(LevenbergMarquardtStatus::GoalReached);
   }
   progress.skip(settings.lm.max_epochs - epoch);
   return recorder.finish(keep_going ? reason : kValidationStop);

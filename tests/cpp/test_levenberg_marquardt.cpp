@@ -80,7 +80,7 @@ LevenbergMarquardt thurber(const LevenbergMarquardtParams& params) {
 
 void check_certified(const LevenbergMarquardt& solver, const std::vector<double>& certified, double rss,
                      std::size_t observations) {
-  INFO("status " << describe(solver.status()) << " after " << solver.epoch() << " epochs, mu " << solver.mu()
+  INFO("status " << stop_reason_text(solver.status()) << " after " << solver.epoch() << " epochs, mu " << solver.mu()
                  << ", |g| " << solver.gradient_norm());
   for (std::size_t k = 0; k < certified.size(); ++k) {
     INFO("b" << k + 1);

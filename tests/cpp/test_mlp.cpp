@@ -138,7 +138,7 @@ TEST_CASE("Levenberg-Marquardt trains a 1-6-1 tansig network on a smooth curve",
       },
       LevenbergMarquardtParams{});
   const auto status = solver.minimize(network.parameters());
-  INFO(describe(status) << " after " << solver.epoch() << " epochs");
+  INFO(stop_reason_text(status) << " after " << solver.epoch() << " epochs");
   CHECK(solver.mean_squared_error() < 1e-6);
 }
 

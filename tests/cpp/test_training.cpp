@@ -119,7 +119,8 @@ TEST_CASE("data division: sizes by ratio, block order, interleaving, whole group
     CHECK(train.size() == 6);  // 10 groups − round(1.5) − round(1.5), halves rounded away from zero
   }
   SECTION("too few samples for the split, and bad ratios, are input errors") {
-    CHECK_THROWS_WITH(divide_samples(3, DivisionMethod::Random, ratios, {}, 1), Contains("too few samples"));
+    CHECK_THROWS_WITH(divide_samples(3, DivisionMethod::Random, ratios, {}, 1),
+                      Contains("too few samples for the split: 3 samples with TRAIN_RATIO 0.7, VALIDATION_RATIO 0.15"));
     CHECK_THROWS_WITH(divide_samples(10, DivisionMethod::Random, {0, 1, 0}, {}, 1), Contains("TRAIN_RATIO"));
     CHECK_THROWS_WITH(divide_samples(10, DivisionMethod::Random, {1, -0.5, 0}, {}, 1), Contains("VALIDATION_RATIO"));
     CHECK_THROWS_WITH(divide_samples(10, DivisionMethod::Group, ratios, {}, 1), Contains("GROUP_FIELD"));

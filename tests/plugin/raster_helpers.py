@@ -94,3 +94,37 @@ class RecordingFeedback(QgsProcessingFeedback):
         executable, command, here_string, request = shlex.split(self.commands[-1])
         assert here_string == "<<<"
         return json.loads(request)
+
+
+def write_points(path, columns, epsg=UTM_32N):
+    """A GeoPackage point layer "points" with one feature per row; return its QGIS source.
+
+    columns: {field name: list of values}, all of one length. A field's type follows its first
+    non-None value (float: Real, int: Integer, str: String); None is written as NULL. The points
+    lie on a line, 30 m apart: the learning algorithms read attributes only.
+    """
+    from osgeo import ogr
+
+    ogr.UseExceptions()
+    field_types = {float: ogr.OFTReal, int: ogr.OFTInteger, str: ogr.OFTString}
+    reference = osr.SpatialReference()
+    reference.ImportFromEPSG(epsg)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("points", reference, ogr.wkbPoint)
+    for name, values in columns.items():
+        first = next(value for value in values if value is not None)
+        layer.CreateField(ogr.FieldDefn(name, field_types[type(first)]))
+    rows = len(next(iter(columns.values())))
+    for row in range(rows):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        for name, values in columns.items():
+            if values[row] is None:
+                feature.SetFieldNull(name)
+            else:
+                feature.SetField(name, values[row])
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(DEFAULT_ORIGIN[0] + DEFAULT_PIXEL_SIZE * row, DEFAULT_ORIGIN[1])
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    source = None
+    return f"{path}|layername=points"

@@ -7,14 +7,18 @@ from qgis.core import QgsApplication, QgsProcessingParameterDefinition
 
 from conftest import REPO_ROOT
 
-ALGORITHM_IDS = (
+RASTER_ALGORITHM_IDS = (
     "smr:spectralindex",
     "smr:vegetationwatercontent",
     "smr:backscatterconversion",
     "smr:watercloudforward",
     "smr:watercloudinversion",
     "smr:mpdi",
+    "smr:applymodel",
 )
+# Training and validation write a model file or a report, not rasters.
+LEARNING_ALGORITHM_IDS = ("smr:trainmlp", "smr:validationmetrics")
+ALGORITHM_IDS = RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS
 
 
 def algorithm(algorithm_id):
@@ -52,8 +56,19 @@ def test_plugin_unload_removes_the_provider_and_init_gui_restores_it(qgis_app):
     assert len([p for p in registry.providers() if p.id() == "smr"]) == 1
 
 
-@pytest.mark.parametrize("algorithm_id", ALGORITHM_IDS)
-def test_every_algorithm_has_help_icon_and_the_common_parameters(qgis_app, algorithm_id):
+@pytest.mark.parametrize("algorithm_id", LEARNING_ALGORITHM_IDS)
+def test_learning_algorithms_have_help_icon_threads_and_a_report(qgis_app, algorithm_id):
+    created = algorithm(algorithm_id)
+    help_text = created.shortHelpString()
+    assert "paper" in help_text and "bias" in help_text.lower()
+    assert created.group() and not created.icon().isNull()
+    assert created.parameterDefinition("THREADS").flags() & QgsProcessingParameterDefinition.FlagAdvanced
+    outputs = {output.name() for output in created.outputDefinitions()}
+    assert {"OUTPUT_REPORT", "RMSE" if algorithm_id == "smr:validationmetrics" else "TEST_RMSE"} <= outputs
+
+
+@pytest.mark.parametrize("algorithm_id", RASTER_ALGORITHM_IDS)
+def test_every_raster_algorithm_has_help_icon_and_the_common_parameters(qgis_app, algorithm_id):
     created = algorithm(algorithm_id)
     help_text = created.shortHelpString()
     assert "paper" in help_text and "−9999" in help_text and "INVALID_PIXELS" in help_text

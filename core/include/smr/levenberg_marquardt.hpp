@@ -33,7 +33,7 @@ enum class LevenbergMarquardtStatus {
   NumericalIssue,  // the residuals or the Jacobian are not finite
 };
 
-std::string describe(LevenbergMarquardtStatus status);
+std::string stop_reason_text(LevenbergMarquardtStatus status);
 
 class LevenbergMarquardt {
  public:

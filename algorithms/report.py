@@ -1,0 +1,260 @@
+"""The HTML report of every training and validation algorithm (DESIGN §7).
+
+One self-contained .html file that QGIS shows in the Results Viewer: metrics tables, scatter plots
+of estimate against reference with the 1:1 line, training curves, and the settings of the run.
+Plots are PNG images made with matplotlib and embedded as base64, so the file can be mailed or
+archived alone. Every string that comes from the user (layer, field and file names) is escaped.
+"""
+
+import base64
+import html
+import io
+import math
+import os
+import random
+
+# The Agg canvas is used directly, never pyplot: matplotlib.use("Agg") would switch the backend
+# of the whole QGIS process (plots of the Python console), and pyplot's global figure registry is
+# not safe on the background thread where QGIS runs Processing algorithms.
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# (key in the core's metrics objects, column title). The upper-case key is the suffix of the
+# Processing outputs (R, R2, ..., TRAIN_RMSE, ...).
+METRIC_COLUMNS = (
+    ("r", "r"),
+    ("r2", "r²"),
+    ("nse", "NSE"),
+    ("rmse", "RMSE"),
+    ("ubrmse", "ubRMSE"),
+    ("mae", "MAE"),
+    ("bias", "bias"),
+    ("n", "N"),
+)
+METRIC_KEYS = tuple(key for key, _ in METRIC_COLUMNS)
+# Metrics in the unit of the values; the others are unitless or counts.
+METRICS_WITH_UNIT = ("rmse", "ubrmse", "mae", "bias")
+
+BIAS_CONVENTION = (
+    "Sign convention: bias = mean(estimate − reference), so a positive bias means the estimate is "
+    "too high and a negative one that it is too low. Paper 001 uses the opposite sign "
+    "(reference − estimate). ubRMSE = √(RMSE² − bias²); NSE = 1 − Σ(estimate − reference)² / "
+    "Σ(reference − mean reference)². A dash marks a metric that is undefined (fewer than 2 pairs, "
+    "or a constant series for r and NSE).")
+
+# A scatter plot of more points shows nothing more and makes the report slow to open; the points
+# shown are a random subset with a fixed seed, so the same run gives the same report.
+MAX_SCATTER_POINTS = 20000
+SCATTER_SUBSET_SEED = 1
+
+SUBSET_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#d62728",
+                  "all": "#555555"}
+
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.5em; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; }
+th { background: #eee; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; }
+figcaption { font-size: 0.9em; color: #444; }
+p.note { font-size: 0.9em; color: #444; max-width: 60em; }
+"""
+
+
+def escape(text):
+    return html.escape(str(text), quote=True)
+
+
+def is_missing(value):
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def format_number(value):
+    """A metric or setting as shown in the report: 4 significant digits, a dash when undefined."""
+    if is_missing(value):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def metrics_from_outputs(outputs, prefix=""):
+    """{"r": …, …, "n": …} from the core's result keys PREFIX + R, R2, …, N (absent -> None)."""
+    return {key: outputs.get(prefix + key.upper()) for key in METRIC_KEYS}
+
+
+def unit_suffix(unit):
+    return f" ({unit})" if unit else ""
+
+
+def finite_pairs(reference, estimate):
+    """(reference, estimate) lists without the pairs where either value is missing."""
+    kept = [(r, e) for r, e in zip(reference, estimate)
+            if not is_missing(r) and not is_missing(e)]
+    return [r for r, _ in kept], [e for _, e in kept]
+
+
+def thin_out(reference, estimate, maximum=MAX_SCATTER_POINTS):
+    """At most `maximum` pairs, chosen at random with a fixed seed and kept in their order."""
+    if len(reference) <= maximum:
+        return reference, estimate
+    chosen = sorted(random.Random(SCATTER_SUBSET_SEED).sample(range(len(reference)), maximum))
+    return [reference[i] for i in chosen], [estimate[i] for i in chosen]
+
+
+def figure_as_png_base64(figure):
+    FigureCanvasAgg(figure)
+    # tight_layout rather than savefig(bbox_inches="tight"), which draws the figure twice.
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class ScatterPanel:
+    """One scatter plot: a title (e.g. "Test") and the pairs it shows.
+
+    total: how many pairs the plotted ones were drawn from, when the caller passes a sample
+    (validationmetrics gets at most MAX_PLOT_PAIRS pairs from the core); by default all are given.
+    """
+
+    def __init__(self, title, reference, estimate, colour="#1f77b4", total=None):
+        self.title = title
+        self.reference, self.estimate = finite_pairs(reference, estimate)
+        self.colour = colour
+        self.total = len(self.reference) if total is None else total
+
+
+class HtmlReport:
+    """A report built section by section and written as one self-contained HTML file."""
+
+    def __init__(self, title):
+        self.title = title
+        self._parts = [f"<h1>{escape(title)}</h1>"]
+
+    def heading(self, text):
+        self._parts.append(f"<h2>{escape(text)}</h2>")
+
+    def paragraph(self, text, note=False):
+        css_class = ' class="note"' if note else ""
+        self._parts.append(f"<p{css_class}>{escape(text)}</p>")
+
+    def definition_table(self, rows):
+        """A two-column table of (label, value) rows, e.g. the settings of a run."""
+        body = "".join(
+            f"<tr><th scope=\"row\">{escape(label)}</th>"
+            f"<td>{escape(format_number(value))}</td></tr>"
+            for label, value in rows)
+        self._parts.append(f"<table>{body}</table>")
+
+    def metrics_table(self, rows, first_column, unit=""):
+        """rows: (label, {"r": …, …, "n": …}); one row per subset or group."""
+        header = "".join(
+            f"<th>{escape(title + (unit_suffix(unit) if key in METRICS_WITH_UNIT else ''))}</th>"
+            for key, title in METRIC_COLUMNS)
+        body = []
+        for label, metrics in rows:
+            cells = "".join(f"<td class=\"number\">{escape(format_number(metrics.get(key)))}</td>"
+                            for key in METRIC_KEYS)
+            body.append(f"<tr><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
+        self._parts.append(
+            f"<table class=\"metrics\"><tr><th>{escape(first_column)}</th>{header}</tr>"
+            f"{''.join(body)}</table>")
+
+    def bias_convention(self):
+        self.paragraph(BIAS_CONVENTION, note=True)
+
+    def scatter_plots(self, panels, reference_label, estimate_label, unit=""):
+        """One scatter plot per panel with the 1:1 line, on equal axes shared by all panels.
+
+        The axis labels name the two quantities (e.g. "Reference sm"); the unit is appended."""
+        values = [value for panel in panels for value in panel.reference + panel.estimate]
+        if not values:
+            self.paragraph("No pairs to plot.", note=True)
+            return
+        low, high = min(values), max(values)
+        margin = 0.05 * (high - low) if high > low else max(abs(high) * 0.05, 1e-3)
+        limits = (low - margin, high + margin)
+        for panel in panels:
+            self._scatter_plot(panel, reference_label, estimate_label, unit, limits)
+
+    def _scatter_plot(self, panel, reference_label, estimate_label, unit, limits):
+        reference, estimate = thin_out(panel.reference, panel.estimate)
+        figure = Figure(figsize=(4.2, 4.2))
+        axes = figure.add_subplot()
+        axes.plot(limits, limits, color="black", linestyle="--", linewidth=1, label="1:1")
+        # Smaller and more transparent markers as the points get denser.
+        marker_area = 12 if len(reference) < 500 else 4
+        alpha = 0.8 if len(reference) < 500 else 0.35
+        axes.scatter(reference, estimate, s=marker_area, alpha=alpha, color=panel.colour,
+                     edgecolors="none")
+        axes.set_xlim(limits)
+        axes.set_ylim(limits)
+        axes.set_aspect("equal")
+        axes.set_xlabel(f"{reference_label}{unit_suffix(unit)}")
+        axes.set_ylabel(f"{estimate_label}{unit_suffix(unit)}")
+        axes.set_title(f"{panel.title} (N = {panel.total})")
+        axes.legend(loc="upper left")
+        axes.grid(True, linewidth=0.3)
+        caption = f"{panel.title}: estimate against reference, dashed line 1:1"
+        if len(reference) < panel.total:
+            caption += f"; {len(reference)} of {panel.total} pairs shown, chosen at random"
+        self._figure(figure, caption)
+
+    def training_curves(self, curves, kept_epoch, unit=""):
+        """RMSE per epoch for each subset that has a curve; a marker at the epoch kept."""
+        epochs = curves.get("epoch") or []
+        figure = Figure(figsize=(6.5, 4.0))
+        axes = figure.add_subplot()
+        plotted = []
+        for subset in ("train", "validation", "test"):
+            rmse = curves.get(subset) or []
+            if len(rmse) != len(epochs) or not rmse:
+                continue
+            axes.plot(epochs, rmse, color=SUBSET_COLOURS[subset], linewidth=1.4,
+                      label=subset.capitalize())
+            plotted.extend(value for value in rmse if not is_missing(value))
+        if not plotted:
+            self.paragraph("No training curve was returned.", note=True)
+            return
+        if min(plotted) > 0:
+            axes.set_yscale("log")  # as MATLAB's plotperform: errors fall over decades
+        if kept_epoch is not None:
+            axes.axvline(kept_epoch, color="black", linestyle=":", linewidth=1.2,
+                         label=f"Kept: epoch {kept_epoch}")
+        axes.set_xlabel("Epoch")
+        axes.set_ylabel(f"RMSE{unit_suffix(unit)}")
+        axes.set_title("Training curves")
+        axes.legend()
+        axes.grid(True, linewidth=0.3)
+        self._figure(figure, "RMSE after each epoch of the kept restart (epoch 0: the initial "
+                             "weights); the dotted line marks the epoch whose weights were kept.")
+
+    def _figure(self, figure, caption):
+        image = figure_as_png_base64(figure)
+        self._parts.append(
+            f"<figure><img src=\"data:image/png;base64,{image}\" alt=\"{escape(caption)}\">"
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+    def html(self):
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>{escape(self.title)}</title><style>{STYLE}</style></head><body>\n"
+                + "\n".join(self._parts) + "\n</body></html>\n")
+
+    def write(self, path):
+        """Write the file under a temporary name and rename it: never a half-written report."""
+        temporary = f"{path}.part"
+        try:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                stream.write(self.html())
+            os.replace(temporary, path)
+        except OSError:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise

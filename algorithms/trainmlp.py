@@ -1,0 +1,551 @@
+"""smr:trainmlp — a "BP network" (MATLAB fitnet + trainlm) trained on samples, with its report.
+
+Samples come from a vector layer (features and target are numeric fields, read here and sent as
+SAMPLES) or from rasters (every pixel where all rasters are valid, read by the core). The core
+trains and writes the model file; this file validates what QGIS users get wrong, and writes the
+HTML report from the core's curves and predictions.
+"""
+
+import json
+import math
+import re
+
+from qgis.core import (
+    QgsFeatureRequest,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
+
+from ..plugin.bridge import run_smr
+from .base import DEFAULT_RESAMPLING, RESAMPLING_METHODS, SmrAlgorithm
+from .report import SUBSET_COLOURS, HtmlReport, METRIC_KEYS, ScatterPanel, metrics_from_outputs
+
+REPORT_FILE_FILTER = "HTML files (*.html)"
+MODEL_FILE_FILTER = "SMR model (*.json)"
+
+# The core's subsets: (prefix of its result keys, name in PREDICTIONS and CURVES, label).
+SUBSETS = (
+    ("TRAIN_", "train", "Train"),
+    ("VALIDATION_", "validation", "Validation"),
+    ("TEST_", "test", "Test"),
+    ("ALL_", "all", "All"),
+)
+
+ACTIVATION_CHOICES = (
+    ("tansig (hyperbolic tangent)", "tansig"),
+    ("logsig (logistic)", "logsig"),
+    ("relu", "relu"),
+    ("purelin (linear)", "purelin"),
+)
+
+
+# --- samples from a vector layer (shared with smr:validationmetrics) ------------------------------
+
+def field_index(source, key, name, numeric, layer_key):
+    """Index of the field NAME of SOURCE, given as parameter KEY; a clear error if unusable."""
+    fields = source.fields()
+    index = fields.lookupField(name)
+    if index < 0:
+        raise QgsProcessingException(
+            f"Invalid value for {key} ('{name}'): the layer given as {layer_key} has no such "
+            f"field; its fields are {', '.join(field.name() for field in fields) or 'none'}.")
+    field = fields.at(index)
+    if numeric and not field.isNumeric():
+        numeric_names = [other.name() for other in fields if other.isNumeric()]
+        raise QgsProcessingException(
+            f"Invalid value for {key} ('{name}'): the field is of type {field.typeName()}, not "
+            f"numeric; the numeric fields of {layer_key} are "
+            f"{', '.join(numeric_names) or 'none'}.")
+    return index
+
+
+def attribute_as_number(value):
+    """A numeric attribute as the core takes it: a finite float, or None (NULL or NaN: skipped)."""
+    if value is None or isinstance(value, QVariant):  # QGIS returns NULL as a null QVariant
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def attribute_as_group(value):
+    """A group attribute as the core takes it: a number (sorted by value, so station 2 comes
+    before station 10), a string, or None for NULL (the core's group "(none)")."""
+    if value is None or isinstance(value, QVariant):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (QDate, QDateTime, QTime)):
+        return value.toString(Qt.ISODate)
+    return str(value)
+
+
+def read_attribute_columns(source, indices, feedback, cancelled_message):
+    """One list of raw attribute values per field index, in feature order, without geometries."""
+    request = QgsFeatureRequest()
+    request.setFlags(QgsFeatureRequest.NoGeometry)
+    request.setSubsetOfAttributes(list(indices))
+    columns = [[] for _ in indices]
+    for feature in source.getFeatures(request):
+        if feedback.isCanceled():
+            raise QgsProcessingException(cancelled_message)
+        attributes = feature.attributes()
+        for column, index in zip(columns, indices):
+            column.append(attributes[index])
+    return columns
+
+
+def parse_hidden_layers(text, key):
+    """'10 5' or '10, 5' -> [10, 5]: neurons per hidden layer (the core checks the limits)."""
+    items = [item for item in re.split(r"[,;\s]+", text.strip()) if item]
+    if not items:
+        raise QgsProcessingException(
+            f"Invalid value for {key} ('{text}'): give the number of neurons of each hidden layer "
+            f"as whole numbers separated by spaces or commas, e.g. '10' or '10 5'.")
+    sizes = []
+    for item in items:
+        if not re.fullmatch(r"\+?\d+", item):
+            raise QgsProcessingException(
+                f"Invalid value for {key} ('{item}' in '{text}'): neurons per hidden layer are "
+                f"whole numbers separated by spaces or commas, e.g. '10' or '10 5'.")
+        sizes.append(int(item))
+    return sizes
+
+
+class TrainMlp(SmrAlgorithm):
+    NAME = "trainmlp"
+    DISPLAY_NAME = "Train neural network (MLP, Levenberg–Marquardt)"
+    GROUP_ID = "machinelearning"
+    COMMAND = "trainmlp"
+
+    INPUT_LAYER = "INPUT_LAYER"
+    FEATURE_FIELDS = "FEATURE_FIELDS"
+    TARGET_FIELD = "TARGET_FIELD"
+    GROUP_FIELD = "GROUP_FIELD"
+    INPUT_RASTERS = "INPUT_RASTERS"
+    TARGET_RASTER = "TARGET_RASTER"
+    MAX_SAMPLES = "MAX_SAMPLES"
+    TARGET_NAME = "TARGET_NAME"
+    TARGET_UNIT = "TARGET_UNIT"
+    HIDDEN = "HIDDEN"
+    HIDDEN_ACTIVATION = "HIDDEN_ACTIVATION"
+    OUTPUT_ACTIVATION = "OUTPUT_ACTIVATION"
+    NORMALISATION = "NORMALISATION"
+    TRAINER = "TRAINER"
+    EPOCHS = "EPOCHS"
+    GOAL = "GOAL"
+    MAX_FAIL = "MAX_FAIL"
+    DIVISION = "DIVISION"
+    TRAIN_RATIO = "TRAIN_RATIO"
+    VALIDATION_RATIO = "VALIDATION_RATIO"
+    TEST_RATIO = "TEST_RATIO"
+    RESTARTS = "RESTARTS"
+    SEED = "SEED"
+    MIN_GRADIENT = "MIN_GRADIENT"
+    MU = "MU"
+    MU_DEC = "MU_DEC"
+    MU_INC = "MU_INC"
+    MU_MAX = "MU_MAX"
+    LEARNING_RATE = "LEARNING_RATE"
+    BATCH_SIZE = "BATCH_SIZE"
+    OUTPUT_MODEL = "OUTPUT_MODEL"
+    OUTPUT_REPORT = "OUTPUT_REPORT"
+    SKIPPED_SAMPLES = "SKIPPED_SAMPLES"
+    BEST_RESTART = "BEST_RESTART"
+    BEST_EPOCH = "BEST_EPOCH"
+    EPOCHS_RUN = "EPOCHS_RUN"
+    STOP_REASON = "STOP_REASON"
+
+    SAMPLES = "SAMPLES"  # the core's key for samples read from a vector layer
+
+    # Option indexes are public API (saved models store them): append, never reorder.
+    NORMALISATION_CHOICES = (("mapminmax to [−1, 1]", "minus_one_one"),
+                             ("mapminmax to [0, 1]", "zero_one"))
+    TRAINER_CHOICES = (("Levenberg–Marquardt", "lm"), ("Adam", "adam"))
+    DIVISION_CHOICES = (("random", "random"), ("block", "block"), ("interleaved", "interleaved"),
+                        ("group", "group"))
+
+    HELP = """
+Trains a multilayer perceptron, the "BP network" of papers 000 (Chang et al.), 001 and 003 (Lv et al.), as MATLAB's fitnet with trainlm does: Levenberg–Marquardt steps dX = −(JᵀJ + μI)⁻¹Jᵀe, μ multiplied by MU_INC until the error falls and by MU_DEC after a successful step; tansig hidden layers, a purelin output, Nguyen–Widrow initialisation, inputs and target scaled by mapminmax to [−1, 1] (paper 001 uses [0, 1]). The samples are divided into training, validation and test subsets (random 70/15/15 by default; paper 000's 4:1 is 0.8, 0.2, 0); training stops after EPOCHS, at GOAL, below MIN_GRADIENT or after MAX_FAIL epochs without a new validation minimum, and the weights of the validation minimum are kept. RESTARTS trains from that many random initialisations and keeps the one with the lowest validation error (paper 003 trains four times). Adam is offered for networks too large for Levenberg–Marquardt (more than 5000 weights).
+
+Samples, from exactly one of:
+• a vector layer (INPUT_LAYER, e.g. in-situ probes with the predictors sampled at their location): FEATURE_FIELDS are the inputs, TARGET_FIELD the value to learn (e.g. soil moisture in m³/m³), GROUP_FIELD optionally names each sample's group (a station, a field) for DIVISION = group, which keeps whole groups in one subset;
+• rasters: INPUT_RASTERS (band 1 of each) are the inputs, TARGET_RASTER the target; every pixel where all of them are valid is a sample (MAX_SAMPLES > 0 keeps that many, chosen at random by SEED). Rasters on other grids are aligned to the target's grid with RESAMPLING.
+A feature with a NULL or NaN value in an input field, the target field or the group field is skipped and counted in SKIPPED_SAMPLES; in raster mode a pixel where any raster is nodata is simply not a sample.
+
+The same SEED gives the same model file for any number of THREADS. Outputs: the model file (JSON, format smr-model, for smr:applymodel), an HTML report (metrics of each subset, scatter plots with the 1:1 line, training curves, the network and its settings) and the metrics as numbers (TRAIN_RMSE, TEST_R2, …; empty where a subset has fewer than 2 samples). bias = mean(estimate − reference): positive means the estimate is too high (paper 001 uses the opposite sign).
+"""
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        # No creation options and no pixel counts: the outputs are a model file and a report.
+        self._forget_declarations()
+        self.define_parameters()
+
+    def define_parameters(self):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.INPUT_LAYER, self.tr("Samples: vector layer (or use the rasters below)"),
+            [QgsProcessing.TypeVector], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.FEATURE_FIELDS, self.tr("Input (feature) fields"),
+            parentLayerParameterName=self.INPUT_LAYER,
+            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.TARGET_FIELD, self.tr("Target field"), parentLayerParameterName=self.INPUT_LAYER,
+            type=QgsProcessingParameterField.Numeric, optional=True))
+        group_field = QgsProcessingParameterField(
+            self.GROUP_FIELD, self.tr("Group field (for division by group)"),
+            parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
+            optional=True)
+        group_field.setHelp(self.tr("Each sample's group, e.g. its station: with DIVISION = "
+                                    "group, whole groups go to one subset. A feature whose "
+                                    "group is NULL is skipped."))
+        self.addParameter(group_field)
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.INPUT_RASTERS, self.tr("Samples: input rasters (band 1 of each)"),
+            QgsProcessing.TypeRaster, optional=True))
+        self.add_raster_input(self.TARGET_RASTER, self.tr("Target raster"), optional=True)
+        max_samples = self.add_number(
+            self.MAX_SAMPLES, self.tr("Raster samples to keep (0 = every valid pixel)"), 0,
+            minimum=0, integer=True, send=False)
+        max_samples.setHelp(self.tr("Raster mode only: keep this many valid pixels, chosen at "
+                                    "random by SEED."))
+
+        target_name = QgsProcessingParameterString(
+            self.TARGET_NAME, self.tr("Name of the target in the model file"), optional=True)
+        target_name.setHelp(self.tr("Empty: the target field's or target raster's name."))
+        self.addParameter(target_name)
+        target_unit = QgsProcessingParameterString(
+            self.TARGET_UNIT, self.tr("Unit of the target, for the report (e.g. m³/m³)"),
+            optional=True)
+        target_unit.setHelp(self.tr("Shown on the report's axes and metrics; not used in "
+                                    "training."))
+        self.addParameter(target_unit)
+
+        hidden = QgsProcessingParameterString(
+            self.HIDDEN, self.tr("Neurons per hidden layer (e.g. '10' or '10 5')"), "10")
+        hidden.setHelp(self.tr("One number per hidden layer, separated by spaces or commas: "
+                               "1 to 10 layers of 1 to 1000 neurons."))
+        self.addParameter(hidden)
+        self.add_choice(self.HIDDEN_ACTIVATION, self.tr("Hidden layer activation"),
+                        ACTIVATION_CHOICES, default=0)
+        self.add_choice(self.OUTPUT_ACTIVATION, self.tr("Output layer activation"),
+                        ACTIVATION_CHOICES, default=3, advanced=True)
+        self.add_choice(self.NORMALISATION, self.tr("Normalisation of inputs and target"),
+                        self.NORMALISATION_CHOICES)
+        self.add_choice(self.TRAINER, self.tr("Trainer"), self.TRAINER_CHOICES)
+        self.add_number(self.EPOCHS, self.tr("Maximum epochs"), 1000, minimum=1, maximum=1000000,
+                        integer=True)
+        self.add_number(self.GOAL, self.tr("Goal (training MSE, in target units²)"), 0.0,
+                        minimum=0.0)
+        self.add_number(self.MAX_FAIL, self.tr("Validation failures before stopping "
+                                               "(0 = never stop early)"), 6, minimum=0,
+                        integer=True)
+        self.add_choice(self.DIVISION, self.tr("Division into train / validation / test"),
+                        self.DIVISION_CHOICES)
+        self.add_number(self.TRAIN_RATIO, self.tr("Training ratio"), 0.7, minimum=0.0)
+        self.add_number(self.VALIDATION_RATIO, self.tr("Validation ratio"), 0.15, minimum=0.0)
+        self.add_number(self.TEST_RATIO, self.tr("Test ratio"), 0.15, minimum=0.0)
+        self.add_number(self.RESTARTS, self.tr("Restarts (random initialisations, best kept)"), 1,
+                        minimum=1, integer=True)
+        self.add_number(self.SEED, self.tr("Random seed"), 1, minimum=0, integer=True)
+
+        self.add_number(self.MIN_GRADIENT, self.tr("Minimum gradient (Levenberg–Marquardt)"),
+                        1e-7, minimum=0.0, advanced=True)
+        self.add_number(self.MU, self.tr("Initial μ (Levenberg–Marquardt)"), 1e-3, advanced=True)
+        self.add_number(self.MU_DEC, self.tr("μ decrease factor"), 0.1, advanced=True)
+        self.add_number(self.MU_INC, self.tr("μ increase factor"), 10.0, advanced=True)
+        self.add_number(self.MU_MAX, self.tr("Maximum μ"), 1e10, advanced=True)
+        self.add_number(self.LEARNING_RATE, self.tr("Learning rate (Adam)"), 1e-3, advanced=True)
+        self.add_number(self.BATCH_SIZE, self.tr("Batch size (Adam)"), 32, minimum=1,
+                        integer=True, advanced=True)
+        threads = self.add_number(self.THREADS, self.tr("Threads (0 = all cores)"), 0, minimum=0,
+                                  integer=True, advanced=True)
+        threads.setHelp(self.tr("Restarts run in parallel, then the rows of the Jacobian. The "
+                                "model is the same for any number of threads."))
+        resampling = self.add_choice(
+            self.RESAMPLING, self.tr("Resampling of rasters on another grid (raster mode)"),
+            [(method, method) for method in RESAMPLING_METHODS],
+            default=RESAMPLING_METHODS.index(DEFAULT_RESAMPLING), advanced=True)
+        resampling.setHelp(self.tr("Raster mode only: input rasters on another grid or CRS than "
+                                   "the target raster are aligned to it with this method."))
+
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_MODEL, self.tr("Model file"), MODEL_FILE_FILTER))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_REPORT, self.tr("Training report"), REPORT_FILE_FILTER))
+
+        for prefix, _, label in SUBSETS:
+            for key in METRIC_KEYS:
+                self.addOutput(QgsProcessingOutputNumber(
+                    prefix + key.upper(), self.tr("{}: {}").format(label, key.upper())))
+        self.add_count_output(self.SKIPPED_SAMPLES,
+                              self.tr("Features skipped (a NULL or NaN value)"))
+        self.add_count_output(self.BEST_RESTART, self.tr("Restart kept (0-based)"))
+        self.add_count_output(self.BEST_EPOCH, self.tr("Epoch whose weights were kept"))
+        self.add_count_output(self.EPOCHS_RUN, self.tr("Epochs run by the kept restart"))
+        self.addOutput(QgsProcessingOutputString(self.STOP_REASON, self.tr("Why training stopped")))
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return self.tr(self.HELP).strip()
+
+    # --- the request --------------------------------------------------------------------------
+
+    def raster_inputs_to_send(self, parameters, context):
+        # TARGET_RASTER is resolved with the input list in command_parameters, in raster mode only.
+        return []
+
+    def uses_vector_samples(self, parameters):
+        """True for vector mode, False for raster mode; an error unless exactly one is given."""
+        vector_given = self.has_value(parameters, self.INPUT_LAYER)
+        rasters_given = bool(parameters.get(self.INPUT_RASTERS)) or self.has_value(
+            parameters, self.TARGET_RASTER)
+        if vector_given and rasters_given:
+            raise QgsProcessingException(
+                f"Samples are given twice: {self.INPUT_LAYER} and {self.INPUT_RASTERS}/"
+                f"{self.TARGET_RASTER} are both set. Give either a vector layer "
+                f"({self.INPUT_LAYER} with {self.FEATURE_FIELDS} and {self.TARGET_FIELD}) or "
+                f"rasters ({self.INPUT_RASTERS} and {self.TARGET_RASTER}), not both.")
+        if not vector_given and not rasters_given:
+            raise QgsProcessingException(
+                f"No samples given: set {self.INPUT_LAYER} (with {self.FEATURE_FIELDS} and "
+                f"{self.TARGET_FIELD}) for a vector layer, or {self.INPUT_RASTERS} and "
+                f"{self.TARGET_RASTER} for rasters.")
+        return vector_given
+
+    def command_parameters(self, parameters, context, feedback):
+        vector_mode = self.uses_vector_samples(parameters)
+        division = self.choice(parameters, self.DIVISION, context)
+        self.check_ratios(parameters, context)
+        request = {
+            self.HIDDEN: parse_hidden_layers(
+                self.parameterAsString(parameters, self.HIDDEN, context), self.HIDDEN),
+            self.OUTPUT_MODEL: self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context),
+        }
+        if vector_mode:
+            samples, target_name = self.vector_samples(parameters, context, feedback, division)
+            request[self.SAMPLES] = samples
+            if self.parameterAsInt(parameters, self.MAX_SAMPLES, context) > 0:
+                feedback.reportError(
+                    f"{self.MAX_SAMPLES} applies to raster samples only; every feature of "
+                    f"{self.INPUT_LAYER} is used.", fatalError=False)
+        else:
+            target_name = self.raster_samples(parameters, context, division, request)
+        request[self.TARGET_NAME] = (
+            self.parameterAsString(parameters, self.TARGET_NAME, context).strip() or target_name)
+        return request
+
+    def build_request(self, parameters, context, feedback):
+        request = super().build_request(parameters, context, feedback)
+        if self.SAMPLES in request:
+            del request[self.RESAMPLING]  # nothing is aligned in vector mode
+        return request
+
+    def check_ratios(self, parameters, context):
+        keys = (self.TRAIN_RATIO, self.VALIDATION_RATIO, self.TEST_RATIO)
+        ratios = [self.parameterAsDouble(parameters, key, context) for key in keys]
+        if sum(ratios) <= 0:
+            raise QgsProcessingException(
+                f"Invalid values for {', '.join(keys)} ({', '.join(f'{r:g}' for r in ratios)}): "
+                f"they are divided by their sum, so at least {self.TRAIN_RATIO} must be above 0, "
+                f"e.g. 0.7, 0.15, 0.15.")
+
+    def vector_samples(self, parameters, context, feedback, division):
+        """The core's SAMPLES object from the vector layer, and the target field's name."""
+        source = self.parameterAsSource(parameters, self.INPUT_LAYER, context)
+        if source is None:
+            raise QgsProcessingException(
+                f"{self.INPUT_LAYER}: not a vector layer QGIS can read "
+                f"({parameters.get(self.INPUT_LAYER)!r}).")
+        feature_names = self.parameterAsFields(parameters, self.FEATURE_FIELDS, context)
+        if not feature_names:
+            raise QgsProcessingException(
+                f"No input fields: {self.FEATURE_FIELDS} is empty; choose one or more numeric "
+                f"fields of {self.INPUT_LAYER} as the network's inputs.")
+        target = self.parameterAsString(parameters, self.TARGET_FIELD, context)
+        if not target:
+            raise QgsProcessingException(
+                f"No target: {self.TARGET_FIELD} is empty; choose the numeric field of "
+                f"{self.INPUT_LAYER} the network learns to estimate.")
+        feature_indices = [field_index(source, self.FEATURE_FIELDS, name, True, self.INPUT_LAYER)
+                           for name in feature_names]
+        target_index = field_index(source, self.TARGET_FIELD, target, True, self.INPUT_LAYER)
+        if target_index in feature_indices:
+            raise QgsProcessingException(
+                f"Invalid value for {self.TARGET_FIELD} ('{target}'): the target is also among "
+                f"{self.FEATURE_FIELDS} ({', '.join(feature_names)}); a network given its target "
+                f"as an input learns nothing. Remove it from {self.FEATURE_FIELDS}.")
+        group = self.parameterAsString(parameters, self.GROUP_FIELD, context)
+        if division == "group" and not group:
+            raise QgsProcessingException(
+                f"Invalid value for {self.DIVISION} (group): dividing by group needs "
+                f"{self.GROUP_FIELD}, the field of {self.INPUT_LAYER} that names each sample's "
+                f"group (e.g. its station). Set {self.GROUP_FIELD} or choose random, block or "
+                f"interleaved division.")
+        indices = feature_indices + [target_index]
+        if group:
+            indices.append(field_index(source, self.GROUP_FIELD, group, False, self.INPUT_LAYER))
+        columns = read_attribute_columns(
+            source, indices, feedback, f"Cancelled: reading {self.INPUT_LAYER} was stopped.")
+        samples = {
+            "names": [source.fields().at(index).name() for index in feature_indices],
+            "features": [[attribute_as_number(value) for value in column]
+                         for column in columns[:len(feature_indices)]],
+            "target": [attribute_as_number(value) for value in columns[len(feature_indices)]],
+        }
+        if group:
+            samples["groups"] = [attribute_as_group(value) for value in columns[-1]]
+        feedback.pushInfo(f"{len(samples['target'])} features read from {self.INPUT_LAYER}.")
+        return samples, source.fields().at(target_index).name()
+
+    def raster_samples(self, parameters, context, division, request):
+        """Fill the raster-mode keys of the request; return the target raster's name."""
+        if division == "group":
+            raise QgsProcessingException(
+                f"Invalid value for {self.DIVISION} (group): dividing by group needs "
+                f"{self.GROUP_FIELD}, which only a vector layer ({self.INPUT_LAYER}) has. Choose "
+                f"random, block or interleaved division for raster samples.")
+        inputs, names = self.resolve_raster_layer_list(parameters, self.INPUT_RASTERS, context)
+        if not inputs:
+            raise QgsProcessingException(
+                f"No input rasters: {self.INPUT_RASTERS} is empty; give one raster per network "
+                f"input together with {self.TARGET_RASTER}.")
+        if not self.has_value(parameters, self.TARGET_RASTER):
+            raise QgsProcessingException(
+                f"No target raster: {self.TARGET_RASTER} is empty; give the raster the network "
+                f"learns to estimate together with {self.INPUT_RASTERS}.")
+        request[self.INPUT_RASTERS] = inputs
+        request["INPUT_NAMES"] = names
+        request[self.TARGET_RASTER] = self.resolve_raster_input(
+            parameters, self.TARGET_RASTER, context)
+        request[self.MAX_SAMPLES] = self.parameterAsInt(parameters, self.MAX_SAMPLES, context)
+        return self.parameterAsRasterLayer(parameters, self.TARGET_RASTER, context).name()
+
+    # --- running and reporting ----------------------------------------------------------------
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        request = self.build_request(parameters, context, feedback)
+        outputs = run_smr(self.COMMAND, request, feedback)
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
+        unit = self.parameterAsString(parameters, self.TARGET_UNIT, context).strip()
+        try:
+            self.write_report(report_path, request, outputs, unit)
+        except OSError as error:
+            raise QgsProcessingException(
+                f"{self.OUTPUT_REPORT}: the report could not be written to '{report_path}': "
+                f"{error.strerror or error}.") from error
+        results = {self.OUTPUT_MODEL: outputs.get(self.OUTPUT_MODEL),
+                   self.OUTPUT_REPORT: report_path}
+        for prefix, _, _ in SUBSETS:
+            for key in METRIC_KEYS:
+                results[prefix + key.upper()] = outputs.get(prefix + key.upper())
+        for key in (self.SKIPPED_SAMPLES, self.BEST_RESTART, self.BEST_EPOCH, self.EPOCHS_RUN,
+                    self.STOP_REASON):
+            results[key] = outputs.get(key)
+        return results
+
+    def write_report(self, path, request, outputs, unit):
+        target_name = request[self.TARGET_NAME]
+        report = HtmlReport(f"Neural network training: {target_name}")
+        best_restart = outputs.get(self.BEST_RESTART)
+        report.definition_table([
+            ("Model file", outputs.get(self.OUTPUT_MODEL)),
+            ("Samples used", outputs.get("ALL_N")),
+            ("Features skipped (a NULL or NaN value)", outputs.get(self.SKIPPED_SAMPLES)),
+            ("Restart kept", f"{best_restart + 1} of {request[self.RESTARTS]} "
+                             f"({self.BEST_RESTART} = {best_restart}, counted from 0)"
+             if isinstance(best_restart, int) else best_restart),
+            ("Epochs run by the kept restart", outputs.get(self.EPOCHS_RUN)),
+            ("Weights kept from epoch", outputs.get(self.BEST_EPOCH)),
+            ("Why training stopped", outputs.get(self.STOP_REASON)),
+        ])
+
+        report.heading("Metrics")
+        report.metrics_table(
+            [(label, metrics_from_outputs(outputs, prefix)) for prefix, _, label in SUBSETS],
+            "Subset", unit)
+        report.bias_convention()
+
+        report.heading("Estimate against reference")
+        predictions = outputs.get("PREDICTIONS") or {}
+        panels = []
+        for _, subset, label in SUBSETS[:3]:
+            pairs = [(reference, estimate) for reference, estimate, member in zip(
+                predictions.get("reference", []), predictions.get("estimate", []),
+                predictions.get("subset", [])) if member == subset]
+            if pairs:
+                panels.append(ScatterPanel(label, [r for r, _ in pairs], [e for _, e in pairs],
+                                           SUBSET_COLOURS[subset]))
+        report.scatter_plots(panels, f"Reference {target_name}", f"Estimate {target_name}",
+                             unit)
+
+        report.heading("Training curves")
+        curves = outputs.get("CURVES") or {}
+        report.training_curves(curves, outputs.get(self.BEST_EPOCH), unit)
+
+        report.heading("Network")
+        report.definition_table(self.network_rows(request, outputs))
+        report.heading("Training settings")
+        report.definition_table(self.settings_rows(request))
+        report.write(path)
+
+    def network_rows(self, request, outputs):
+        if self.SAMPLES in request:
+            input_names = request[self.SAMPLES]["names"]
+        else:
+            input_names = request["INPUT_NAMES"]
+        ranges = self.training_ranges(outputs.get(self.OUTPUT_MODEL))
+        rows = [("Inputs", ", ".join(
+            f"{name} ({ranges[name][0]:.4g} to {ranges[name][1]:.4g})" if name in ranges else name
+            for name in input_names))]
+        for number, neurons in enumerate(request[self.HIDDEN], start=1):
+            rows.append((f"Hidden layer {number}",
+                         f"{neurons} neurons, {request[self.HIDDEN_ACTIVATION]}"))
+        rows.append(("Output layer", f"1 neuron ({request[self.TARGET_NAME]}), "
+                                     f"{request[self.OUTPUT_ACTIVATION]}"))
+        rows.append(("Normalisation", "mapminmax to [−1, 1]"
+                     if request[self.NORMALISATION] == "minus_one_one" else "mapminmax to [0, 1]"))
+        return rows
+
+    @staticmethod
+    def training_ranges(model_path):
+        """{input name: (minimum, maximum)} from the model file; empty if it cannot be read.
+
+        Only for the report: smr:applymodel validates model files, the report just shows them.
+        """
+        try:
+            with open(model_path, encoding="utf-8") as stream:
+                inputs = json.load(stream).get("inputs", [])
+            return {item["name"]: (float(item["minimum"]), float(item["maximum"]))
+                    for item in inputs}
+        except (OSError, TypeError, ValueError, KeyError, AttributeError):
+            return {}
+
+    def settings_rows(self, request):
+        if self.SAMPLES in request:
+            source = "vector layer, one sample per feature"
+        else:
+            source = (f"rasters (every pixel where all are valid), aligned with "
+                      f"{request[self.RESAMPLING]} resampling; "
+                      f"{self.MAX_SAMPLES} = {request[self.MAX_SAMPLES]} (0 = all)")
+        rows = [("Samples", source),
+                ("Trainer", dict((value, label) for label, value in self.TRAINER_CHOICES)[
+                    request[self.TRAINER]])]
+        keys = [self.EPOCHS, self.GOAL, self.MAX_FAIL, self.DIVISION, self.TRAIN_RATIO,
+                self.VALIDATION_RATIO, self.TEST_RATIO, self.RESTARTS, self.SEED, self.THREADS]
+        if request[self.TRAINER] == "lm":
+            keys += [self.MIN_GRADIENT, self.MU, self.MU_DEC, self.MU_INC, self.MU_MAX]
+        else:
+            keys += [self.LEARNING_RATE, self.BATCH_SIZE]
+        rows.extend((f"{self.parameterDefinition(key).description()} ({key})", request[key])
+                    for key in keys)
+        return rows
