@@ -48,13 +48,28 @@ std::string read_text(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Inputs and target brought near [−1, 1], as mapminmax would.
-void scale_synthetic(const Synthetic& data, MatrixXd& inputs, MatrixXd& targets) {
-  for (Eigen::Index i = 0; i < inputs.cols(); ++i) {
-    inputs(0, i) = data.a[static_cast<std::size_t>(i)] / 2.0;
-    inputs(1, i) = data.b[static_cast<std::size_t>(i)] * 2.0;
-    targets(0, i) = (data.t[static_cast<std::size_t>(i)] - 0.2) * 8.0;
+// The synthetic problem with inputs and target brought near [−1, 1] (as mapminmax would), divided
+// at random with seed 2.
+struct Problem {
+  MatrixXd inputs, targets;
+  Division division;
+};
+
+Problem scaled_problem(int count, double noise, std::uint64_t seed, const DivisionRatios& ratios) {
+  const Synthetic data = synthetic(count, noise, seed);
+  Problem problem{MatrixXd(2, count), MatrixXd(1, count), {}};
+  for (int i = 0; i < count; ++i) {
+    problem.inputs(0, i) = data.a[static_cast<std::size_t>(i)] / 2.0;
+    problem.inputs(1, i) = data.b[static_cast<std::size_t>(i)] * 2.0;
+    problem.targets(0, i) = (data.t[static_cast<std::size_t>(i)] - 0.2) * 8.0;
   }
+  problem.division = divide_samples(count, DivisionMethod::Random, ratios, {}, 2);
+  return problem;
+}
+
+TrainingOutcome train_quietly(const Problem& problem, const TrainingSettings& settings) {
+  Reporter quiet(nullptr);
+  return train_network(problem.inputs, problem.targets, problem.division, settings, quiet);
 }
 
 double mse(const Mlp& network, const MatrixXd& inputs, const MatrixXd& targets) {
@@ -130,15 +145,11 @@ TEST_CASE("data division: sizes by ratio, block order, interleaving, whole group
 TEST_CASE("early stopping returns the weights of the validation minimum", "[training][early-stopping]") {
   // A large network on few noisy samples overfits: the validation error turns up and training stops
   // max_fail epochs after its minimum.
-  const Synthetic data = synthetic(40, 0.03, 11);
-  MatrixXd inputs(2, 40), targets(1, 40);
-  scale_synthetic(data, inputs, targets);
-  const Division division = divide_samples(40, DivisionMethod::Random, {0.5, 0.5, 0.0}, {}, 2);
+  const Problem problem = scaled_problem(40, 0.03, 11, {0.5, 0.5, 0.0});
   TrainingSettings settings;
   settings.hidden = {25};
   settings.max_fail = 4;
-  Reporter quiet(nullptr);
-  const TrainingOutcome outcome = train_network(inputs, targets, division, settings, quiet);
+  const TrainingOutcome outcome = train_quietly(problem, settings);
   REQUIRE(outcome.stop_reason == "validation stop");
   const auto& validation = outcome.curves.validation;
   const auto minimum = std::min_element(validation.begin(), validation.end());
@@ -147,43 +158,35 @@ TEST_CASE("early stopping returns the weights of the validation minimum", "[trai
   CHECK(outcome.best_epoch < outcome.epochs_run);
   // The returned network is the one of that epoch: its validation error is the minimum, and the last
   // epoch's training error is lower than the kept one's (it went on fitting the noise).
-  const MatrixXd validation_inputs = inputs(Eigen::all, division.validation);
-  const MatrixXd validation_targets = targets(Eigen::all, division.validation);
+  const MatrixXd validation_inputs = problem.inputs(Eigen::all, problem.division.validation);
+  const MatrixXd validation_targets = problem.targets(Eigen::all, problem.division.validation);
   CHECK_THAT(mse(outcome.network, validation_inputs, validation_targets), WithinRel(*minimum, 1e-12));
   CHECK(outcome.curves.train.back() < outcome.curves.train[static_cast<std::size_t>(outcome.best_epoch)]);
 }
 
 TEST_CASE("restarts keep the lowest validation error", "[training][restarts]") {
-  const Synthetic data = synthetic(60, 0.01, 4);
-  MatrixXd inputs(2, 60), targets(1, 60);
-  scale_synthetic(data, inputs, targets);
-  const Division division = divide_samples(60, DivisionMethod::Random, {0.7, 0.3, 0.0}, {}, 2);
+  const Problem problem = scaled_problem(60, 0.01, 4, {0.7, 0.3, 0.0});
   TrainingSettings settings;
   settings.hidden = {3};
   settings.restarts = 5;
-  Reporter quiet(nullptr);
-  const TrainingOutcome all = train_network(inputs, targets, division, settings, quiet);
+  const TrainingOutcome all = train_quietly(problem, settings);
   CHECK(all.best_restart >= 0);
   CHECK(all.best_restart < settings.restarts);
   TrainingSettings one = settings;
   one.restarts = 1;
-  const TrainingOutcome first = train_network(inputs, targets, division, one, quiet);
+  const TrainingOutcome first = train_quietly(problem, one);
   CHECK(all.selection_error <= first.selection_error);  // restart 0 is among the five
 }
 
 TEST_CASE("Adam trains a network to a small error", "[training][adam]") {
-  const Synthetic data = synthetic(200, 0.0, 8);
-  MatrixXd inputs(2, 200), targets(1, 200);
-  scale_synthetic(data, inputs, targets);
-  const Division division = divide_samples(200, DivisionMethod::Random, {0.8, 0.2, 0.0}, {}, 2);
+  const Problem problem = scaled_problem(200, 0.0, 8, {0.8, 0.2, 0.0});
   TrainingSettings settings;
   settings.hidden = {8};
   settings.trainer = Trainer::Adam;
   settings.adam.learning_rate = 0.01;
   settings.lm.max_epochs = 300;
   settings.max_fail = 0;
-  Reporter quiet(nullptr);
-  const TrainingOutcome outcome = train_network(inputs, targets, division, settings, quiet);
+  const TrainingOutcome outcome = train_quietly(problem, settings);
   CHECK(outcome.curves.train.front() > 0.05);
   CHECK(outcome.curves.train.back() < 0.01 * outcome.curves.train.front());
   CHECK(outcome.epochs_run == 300);
