@@ -400,10 +400,12 @@ struct ThreadInput {
   float nodata = 0.0f;
 };
 
+// With no targets the run is a scan: windows come from the grid alone, the kernel only reads, and a
+// pixel is valid wherever every input is.
 RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
                      const std::vector<RasterTarget>& targets, const EngineOptions& options, int counter_count,
                      const BlockKernel& kernel, Reporter& reporter, const std::vector<RasterSource>& sources) {
-  if (targets.empty()) throw std::logic_error("a raster command needs at least one output");
+  if (targets.empty() && inputs.empty()) throw std::logic_error("a run needs an input to scan or an output to write");
   const int threads = resolve_threads(options.threads);
   PartialOutputs partial;
   auto outputs = create_outputs(targets, grid, options, threads, partial, sources);
@@ -500,6 +502,10 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
             for (float* values : block.outputs) values[p] = kOutputNodata;
             continue;
           }
+          if (block.outputs.empty()) {
+            ++local.valid;
+            continue;
+          }
           if (std::isfinite(block.outputs[0][p])) ++local.valid; else ++local.invalid;
           for (float* values : block.outputs)
             if (!std::isfinite(values[p])) values[p] = kOutputNodata;
@@ -531,10 +537,68 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
   reporter.throw_if_cancelled();
   for (auto& output : outputs) output.dataset.reset();  // flushes and closes before the rename
   if (g_gdal_failures.load() != failures_before)
-    throw std::runtime_error("GDAL reported an error while writing the outputs; nothing was written");
+    throw std::runtime_error(targets.empty() ? "GDAL reported an error while reading the inputs"
+                                             : "GDAL reported an error while writing the outputs; nothing was written");
   partial.commit();
   return totals;
 }
+
+// Every input opened and checked once, and aligned to the reference grid (REFERENCE, else the first
+// input). The warped VRTs of the alignment live in GDAL's in-memory file system as long as this does.
+class AlignedInputs {
+ public:
+  AlignedInputs(const std::vector<RasterSource>& sources, const EngineOptions& options, Reporter& reporter) {
+    if (sources.empty()) throw std::logic_error("a raster run needs at least one input");
+    try {
+      prepare(sources, options, reporter);
+    } catch (...) {
+      remove_temporary_files();
+      throw;
+    }
+  }
+  ~AlignedInputs() { remove_temporary_files(); }
+  AlignedInputs(const AlignedInputs&) = delete;
+  AlignedInputs& operator=(const AlignedInputs&) = delete;
+
+  const Grid& grid() const { return grid_; }
+  const std::vector<PreparedInput>& inputs() const { return inputs_; }
+
+ private:
+  void prepare(const std::vector<RasterSource>& sources, const EngineOptions& options, Reporter& reporter) {
+    std::size_t reference_index = 0;
+    if (!options.reference_key.empty()) {
+      const auto it = std::find_if(sources.begin(), sources.end(),
+                                   [&](const RasterSource& s) { return s.key == options.reference_key; });
+      if (it == sources.end()) {
+        std::string keys;
+        for (const auto& s : sources) keys += (keys.empty() ? "" : ", ") + s.key;
+        throw InputError("REFERENCE is '" + options.reference_key + "': valid values are the raster inputs " + keys);
+      }
+      reference_index = static_cast<std::size_t>(it - sources.begin());
+    }
+    std::vector<GDALDatasetUniquePtr> datasets;
+    for (const auto& source : sources) datasets.push_back(open_source(source));
+    grid_ = grid_of(*datasets[reference_index]);
+    const std::string& reference_key = sources[reference_index].key;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (same_grid(grid_of(*datasets[i]), grid_)) {
+        inputs_.push_back({sources[i].key, absolute_if_local(sources[i].path), sources[i].band, sources[i].nodata, {}});
+      } else {
+        RasterSource source = sources[i];
+        source.path = absolute_if_local(source.path);
+        inputs_.push_back(align_to_grid(source, *datasets[i], grid_, reference_key, options, static_cast<int>(i), reporter));
+      }
+    }
+  }
+
+  void remove_temporary_files() {
+    for (const auto& input : inputs_)
+      for (const auto& file : input.temporary_files) VSIUnlink(file.c_str());
+  }
+
+  Grid grid_;
+  std::vector<PreparedInput> inputs_;
+};
 
 }  // namespace
 
@@ -567,42 +631,16 @@ EngineOptions engine_options(const Params& params) {
 RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vector<RasterTarget>& outputs,
                         const EngineOptions& options, int counter_count, const BlockKernel& kernel,
                         Reporter& reporter) {
-  if (inputs.empty()) throw std::logic_error("run_pixelwise needs at least one input");
-  std::size_t reference_index = 0;
-  if (!options.reference_key.empty()) {
-    const auto it = std::find_if(inputs.begin(), inputs.end(),
-                                 [&](const RasterSource& s) { return s.key == options.reference_key; });
-    if (it == inputs.end()) {
-      std::string keys;
-      for (const auto& s : inputs) keys += (keys.empty() ? "" : ", ") + s.key;
-      throw InputError("REFERENCE is '" + options.reference_key + "': valid values are the raster inputs " + keys);
-    }
-    reference_index = static_cast<std::size_t>(it - inputs.begin());
-  }
-  std::vector<GDALDatasetUniquePtr> datasets;
-  for (const auto& source : inputs) datasets.push_back(open_source(source));
-  const Grid reference = grid_of(*datasets[reference_index]);
-  const std::string& reference_key = inputs[reference_index].key;
+  if (outputs.empty()) throw std::logic_error("run_pixelwise needs at least one output; scan_pixelwise reads only");
+  const AlignedInputs aligned(inputs, options, reporter);
+  return run_blocks(aligned.grid(), aligned.inputs(), outputs, options, counter_count, kernel, reporter, inputs);
+}
 
-  std::vector<PreparedInput> prepared;
-  struct VsimemCleanup {
-    std::vector<PreparedInput>* inputs;
-    ~VsimemCleanup() {
-      for (const auto& input : *inputs)
-        for (const auto& file : input.temporary_files) VSIUnlink(file.c_str());
-    }
-  } cleanup{&prepared};
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (same_grid(grid_of(*datasets[i]), reference)) {
-      prepared.push_back({inputs[i].key, absolute_if_local(inputs[i].path), inputs[i].band, inputs[i].nodata, {}});
-    } else {
-      RasterSource source = inputs[i];
-      source.path = absolute_if_local(source.path);
-      prepared.push_back(align_to_grid(source, *datasets[i], reference, reference_key, options, static_cast<int>(i), reporter));
-    }
-  }
-  datasets.clear();
-  return run_blocks(reference, prepared, outputs, options, counter_count, kernel, reporter, inputs);
+RunCounts scan_pixelwise(const std::vector<RasterSource>& inputs, const EngineOptions& options,
+                         const BlockVisitor& visit, Reporter& reporter) {
+  const AlignedInputs aligned(inputs, options, reporter);
+  const BlockKernel reader = [&visit](Block& block) { visit(block); };
+  return run_blocks(aligned.grid(), aligned.inputs(), {}, options, 0, reader, reporter, inputs);
 }
 
 RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs, const EngineOptions& options,

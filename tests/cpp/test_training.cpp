@@ -309,3 +309,13 @@ TEST_CASE("trainmlp from rasters takes the same random pixels for 1 and 2 thread
   CHECK(model.input_names == std::vector<std::string>{"a", "b"});
   CHECK(model.target_scaling.minimum[0] >= 0.2 - 0.1 * std::tanh(2.0) - 0.05 * 0.5 - 1e-6);
 }
+
+TEST_CASE("a cancelled training writes no model file", "[training][cancel]") {
+  test::TempDir folder;
+  CancelToken cancel;
+  cancel.request();
+  CHECK_THROWS_AS(test::run_command("trainmlp", {{"SAMPLES", samples_json(synthetic(100, 0.01, 2))},
+                                                 {"OUTPUT_MODEL", folder.file("m.json")}}, &cancel),
+                  Cancelled);
+  CHECK(folder.entries().empty());
+}

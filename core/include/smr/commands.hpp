@@ -26,6 +26,8 @@ void add_optical_commands(std::vector<Command>& registry);
 void add_radar_commands(std::vector<Command>& registry);
 void add_passive_commands(std::vector<Command>& registry);
 void add_sample_commands(std::vector<Command>& registry);
+void add_learning_commands(std::vector<Command>& registry);
+void add_validation_commands(std::vector<Command>& registry);
 
 // The help paragraph shared by every raster command.
 extern const char* const kRasterHelp;

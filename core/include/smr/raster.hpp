@@ -70,6 +70,15 @@ RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vect
 RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs, const EngineOptions& options,
                       int counter_count, const BlockKernel& kernel, Reporter& reporter);
 
+// Reads every window of the reference grid and hands it to `visit`, writing nothing: for statistics
+// and sampling. `visit` runs on several threads at once; Block::x0/y0 identify the window, so a caller
+// can keep partial results per window and combine them in a fixed order, the same for any thread
+// count. Input values are NaN where the input is nodata. Counts: `nodata` where any input is nodata,
+// `valid` elsewhere.
+using BlockVisitor = std::function<void(const Block&)>;
+RunCounts scan_pixelwise(const std::vector<RasterSource>& inputs, const EngineOptions& options,
+                         const BlockVisitor& visit, Reporter& reporter);
+
 // The result of a raster command: every output path by its key, NODATA_PIXELS, INVALID_PIXELS, VALID_PIXELS.
 json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& targets);
 

@@ -25,6 +25,8 @@ const std::vector<Command>& commands() {
     add_radar_commands(all);
     add_passive_commands(all);
     add_sample_commands(all);
+    add_learning_commands(all);
+    add_validation_commands(all);
     return all;
   }();
   return registry;

@@ -1,0 +1,350 @@
+// Validation: agreement of an estimate with a reference, from pairs or from two rasters (DESIGN §5;
+// paper 001 eq. 1-3, paper 003 §2.2.2).
+#include "smr/commands.hpp"
+#include "smr/metrics.hpp"
+#include "smr/raster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace smr {
+
+namespace {
+
+constexpr long long kDefaultPlotPairs = 20000;
+// A scatter plot with more points says nothing more, and the selection holds up to twice this many.
+constexpr long long kMostPlotPairs = 1000000;
+constexpr long long kLargestSeed = (1LL << 53) - 1;  // every integer up to here survives JSON's doubles
+const std::vector<std::string> kPairsFields = {"estimate", "reference", "groups"};
+const std::string kNoGroup = "(none)";
+
+std::uint64_t splitmix64(std::uint64_t state) {
+  state += 0x9e3779b97f4a7c15ULL;
+  state = (state ^ (state >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  state = (state ^ (state >> 27)) * 0x94d049bb133111ebULL;
+  return state ^ (state >> 31);
+}
+
+struct PlotPair {
+  std::uint64_t key = 0;    // the pair's rank in the random choice
+  std::uint64_t index = 0;  // position in PAIRS, or the pixel's row-major index in the grid
+  double estimate = 0.0, reference = 0.0;
+};
+
+bool ranks_before(const PlotPair& a, const PlotPair& b) { return a.key != b.key ? a.key < b.key : a.index < b.index; }
+
+// The pairs for the scatter plot: the `capacity` with the smallest keys, a key being a hash of the
+// seed and the pair's index. Which pairs those are depends on the seed and the indices alone, not on
+// the order pairs arrive in, so windows read in any order by any number of threads give the same
+// sample. Pruning at twice the capacity bounds memory at little cost.
+class PlotSample {
+ public:
+  PlotSample(std::size_t capacity, std::uint64_t seed) : capacity_(capacity), seed_state_(splitmix64(seed)) {}
+
+  void add(std::uint64_t index, double estimate, double reference) {
+    if (capacity_ == 0) return;
+    pairs_.push_back({splitmix64(seed_state_ + index), index, estimate, reference});
+    if (pairs_.size() >= 2 * capacity_) prune();
+  }
+  void absorb(const PlotSample& other) {
+    for (const auto& pair : other.pairs_) {
+      pairs_.push_back(pair);
+      if (pairs_.size() >= 2 * capacity_) prune();
+    }
+  }
+
+  // {"estimate": [...], "reference": [...]} in the order of the indices (row-major for rasters).
+  json to_json() {
+    prune();
+    std::sort(pairs_.begin(), pairs_.end(), [](const PlotPair& a, const PlotPair& b) { return a.index < b.index; });
+    json estimate = json::array(), reference = json::array();
+    for (const auto& pair : pairs_) {
+      estimate.push_back(pair.estimate);
+      reference.push_back(pair.reference);
+    }
+    return {{"estimate", std::move(estimate)}, {"reference", std::move(reference)}};
+  }
+
+ private:
+  void prune() {
+    if (pairs_.size() <= capacity_) return;
+    std::nth_element(pairs_.begin(), pairs_.begin() + static_cast<std::ptrdiff_t>(capacity_), pairs_.end(), ranks_before);
+    pairs_.resize(capacity_);
+  }
+
+  std::size_t capacity_;
+  std::uint64_t seed_state_;
+  std::vector<PlotPair> pairs_;
+};
+
+// The metrics as result outputs: R, R2, NSE, RMSE, UBRMSE, MAE, BIAS (null where undefined), N.
+json metric_outputs(const Metrics& metrics) {
+  const json lower = metrics_json(metrics);
+  json outputs;
+  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{
+           {"r", "R"}, {"r2", "R2"}, {"nse", "NSE"}, {"rmse", "RMSE"}, {"ubrmse", "UBRMSE"}, {"mae", "MAE"},
+           {"bias", "BIAS"}, {"n", "N"}})
+    outputs[key] = lower.at(name);
+  return outputs;
+}
+
+std::string count_of(std::size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+void report_pairs(long long valid, long long skipped, const std::string& hint, Reporter& reporter) {
+  reporter.info(std::to_string(valid) + " pairs compared, " + std::to_string(skipped) + " skipped for a missing value");
+  if (valid < 2) reporter.warning("fewer than 2 valid pairs: every metric is undefined (null); " + hint);
+}
+
+// ---- PAIRS mode ----------------------------------------------------------------------------------
+
+// A group as the user gave it: numbers sort by value (station 2 before station 10), text by name.
+struct GroupName {
+  bool numeric = false;
+  double value = 0.0;
+  std::string label;
+
+  bool operator<(const GroupName& other) const {
+    if (numeric != other.numeric) return numeric;
+    if (numeric && value != other.value) return value < other.value;
+    return label < other.label;
+  }
+};
+
+std::string number_label(double value) {
+  if (std::abs(value) < 1e15 && std::floor(value) == value) return std::to_string(static_cast<long long>(value));
+  return json(value).dump();
+}
+
+const json& pairs_field(const json& pairs, const std::string& field) {
+  const auto it = pairs.find(field);
+  if (it == pairs.end() || !it->is_array())
+    throw InputError("PAIRS." + field + " must be a list of numbers (null for a missing value), got " +
+                     (it == pairs.end() ? std::string("nothing") : describe(*it)));
+  return *it;
+}
+
+std::vector<std::optional<double>> pair_values(const json& pairs, const std::string& field) {
+  std::vector<std::optional<double>> values;
+  for (const json& item : pairs_field(pairs, field)) {
+    if (item.is_null()) {
+      values.emplace_back();
+      continue;
+    }
+    if (!item.is_number() || !std::isfinite(item.get<double>()))
+      throw InputError("PAIRS." + field + "[" + std::to_string(values.size()) + "] is " + describe(item) +
+                       ": valid values are finite numbers, or null for a missing value");
+    values.emplace_back(item.get<double>());
+  }
+  return values;
+}
+
+std::vector<GroupName> pair_groups(const json& pairs) {
+  std::vector<GroupName> groups;
+  for (const json& item : pairs.at("groups")) {
+    GroupName group;
+    if (item.is_string()) {
+      group.label = item.get<std::string>();
+    } else if (item.is_number() && std::isfinite(item.get<double>())) {
+      group.numeric = true;
+      group.value = item.get<double>();
+      group.label = number_label(group.value);
+    } else if (item.is_null()) {
+      group.label = kNoGroup;
+    } else {
+      throw InputError("PAIRS.groups[" + std::to_string(groups.size()) + "] is " + describe(item) +
+                       ": valid values are strings or numbers (null for a pair without a group)");
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t seed, Reporter& reporter) {
+  if (!pairs.is_object())
+    throw InputError("PAIRS must be an object {\"estimate\": [...], \"reference\": [...], \"groups\": [...]}, got " +
+                     describe(pairs));
+  for (const auto& item : pairs.items())
+    if (std::find(kPairsFields.begin(), kPairsFields.end(), item.key()) == kPairsFields.end())
+      throw InputError("PAIRS has no field '" + item.key() + "': its fields are estimate, reference and groups (optional)");
+  const auto estimate = pair_values(pairs, "estimate");
+  const auto reference = pair_values(pairs, "reference");
+  if (reference.size() != estimate.size())
+    throw InputError("PAIRS.reference has " + count_of(reference.size(), "value") + " but PAIRS.estimate has " +
+                     count_of(estimate.size(), "value") + ": give one reference value per estimate");
+  const bool grouped = pairs.contains("groups") && !pairs.at("groups").is_null();
+  std::vector<GroupName> groups;
+  if (grouped) {
+    if (!pairs.at("groups").is_array())
+      throw InputError("PAIRS.groups must be a list of group names or numbers, got " + describe(pairs.at("groups")));
+    groups = pair_groups(pairs);
+    if (groups.size() != estimate.size())
+      throw InputError("PAIRS.groups has " + count_of(groups.size(), "value") + " but PAIRS.estimate has " +
+                       count_of(estimate.size(), "value") + ": give one group per pair");
+  }
+
+  MetricsAccumulator overall;
+  std::map<GroupName, MetricsAccumulator> per_group;
+  PlotSample sample(plot_pairs, seed);
+  long long skipped = 0, ungrouped = 0;
+  for (std::size_t i = 0; i < estimate.size(); ++i) {
+    // A group whose pairs are all skipped still gets its row (n = 0), so a station never vanishes unseen.
+    MetricsAccumulator* group = grouped ? &per_group[groups[i]] : nullptr;
+    if (!estimate[i] || !reference[i]) {
+      ++skipped;
+      continue;
+    }
+    overall.add(*estimate[i], *reference[i]);
+    sample.add(i, *estimate[i], *reference[i]);
+    if (group) {
+      group->add(*estimate[i], *reference[i]);
+      if (!groups[i].numeric && groups[i].label == kNoGroup) ++ungrouped;
+    }
+  }
+  reporter.progress(1.0);
+
+  json outputs = metric_outputs(overall.result());
+  outputs["SKIPPED"] = skipped;
+  if (grouped) {
+    json table = json::array();
+    for (const auto& [group, accumulator] : per_group) {
+      json row = {{"group", group.label}};
+      row.update(metrics_json(accumulator.result()));
+      table.push_back(std::move(row));
+    }
+    outputs["GROUPS"] = std::move(table);
+    if (ungrouped > 0)
+      reporter.warning(count_of(static_cast<std::size_t>(ungrouped), "valid pair") +
+                       " without a group (null) form the group '" + kNoGroup + "'");
+  }
+  outputs["SAMPLE"] = sample.to_json();
+  report_pairs(overall.count(), skipped, "check that PAIRS holds numbers where both values were measured", reporter);
+  return outputs;
+}
+
+// ---- raster mode ---------------------------------------------------------------------------------
+
+json run_raster_mode(const Params& params, std::size_t plot_pairs, std::uint64_t seed, Reporter& reporter) {
+  const std::vector<RasterSource> inputs = {params.raster("ESTIMATE"), params.raster("REFERENCE_RASTER")};
+  // Each window's sums are kept apart and merged in window order once all are read: floating-point
+  // addition is not associative, and the order windows finish in varies with the threads.
+  std::map<std::pair<int, int>, MetricsAccumulator> per_window;
+  PlotSample sample(plot_pairs, seed);
+  long long non_finite = 0;
+  std::mutex merge_mutex;
+  const BlockVisitor visit = [&](const Block& block) {
+    const float* estimate = block.inputs[0];
+    const float* reference = block.inputs[1];
+    MetricsAccumulator window;
+    PlotSample window_sample(plot_pairs, seed);
+    long long window_non_finite = 0;
+    for (int row = 0; row < block.height; ++row) {
+      const std::size_t offset = static_cast<std::size_t>(row) * static_cast<std::size_t>(block.width);
+      const std::uint64_t grid_row = static_cast<std::uint64_t>(block.y0 + row) * static_cast<std::uint64_t>(block.grid->width);
+      for (int column = 0; column < block.width; ++column) {
+        const double e = estimate[offset + column], r = reference[offset + column];
+        if (std::isnan(e) || std::isnan(r)) continue;  // the engine counts these as nodata
+        if (!std::isfinite(e) || !std::isfinite(r)) {
+          ++window_non_finite;
+          continue;
+        }
+        window.add(e, r);
+        window_sample.add(grid_row + static_cast<std::uint64_t>(block.x0 + column), e, r);
+      }
+    }
+    std::lock_guard<std::mutex> lock(merge_mutex);
+    per_window.emplace(std::make_pair(block.y0, block.x0), window);
+    sample.absorb(window_sample);
+    non_finite += window_non_finite;
+  };
+  const RunCounts counts = scan_pixelwise(inputs, engine_options(params), visit, reporter);
+
+  MetricsAccumulator overall;
+  for (const auto& [origin, accumulator] : per_window) overall.merge(accumulator);
+  if (non_finite > 0)
+    reporter.warning(std::to_string(non_finite) + " pixels hold an infinite value in ESTIMATE or REFERENCE_RASTER: "
+                     "they are skipped");
+  const long long skipped = counts.nodata + non_finite;
+  json outputs = metric_outputs(overall.result());
+  outputs["SKIPPED"] = skipped;
+  outputs["SAMPLE"] = sample.to_json();
+  report_pairs(overall.count(), skipped,
+               "check that ESTIMATE and REFERENCE_RASTER overlap and that their nodata values are right", reporter);
+  return outputs;
+}
+
+json run_validation_metrics(const Params& params, Reporter& reporter) {
+  // Nothing is written, so CREATE_OPTIONS would only pretend to do something.
+  std::vector<std::string> known = with_engine_keys({"PAIRS", "ESTIMATE", "REFERENCE_RASTER", "MAX_PLOT_PAIRS", "SEED"});
+  known.erase(std::remove(known.begin(), known.end(), "CREATE_OPTIONS"), known.end());
+  params.reject_unknown(known);
+
+  const bool pairs_mode = params.has("PAIRS");
+  const bool raster_mode = params.has("ESTIMATE") || params.has("REFERENCE_RASTER");
+  if (pairs_mode && raster_mode)
+    throw InputError("PAIRS and ESTIMATE/REFERENCE_RASTER were both given: give either PAIRS (estimate and "
+                     "reference values) or the rasters ESTIMATE and REFERENCE_RASTER, not both");
+  if (!pairs_mode && !raster_mode)
+    throw InputError("no pairs to compare: give either PAIRS {\"estimate\": [...], \"reference\": [...]} or the "
+                     "rasters ESTIMATE and REFERENCE_RASTER");
+  const auto plot_pairs = static_cast<std::size_t>(params.integer_in("MAX_PLOT_PAIRS", 0, kMostPlotPairs, kDefaultPlotPairs));
+  const auto seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, kLargestSeed, 1));
+  // Validated in both modes, so a wrong THREADS or RESAMPLING is reported even where it is unused.
+  engine_options(params);
+  if (pairs_mode) return run_pairs_mode(params.value("PAIRS"), plot_pairs, seed, reporter);
+  return run_raster_mode(params, plot_pairs, seed, reporter);
+}
+
+}  // namespace
+
+void add_validation_commands(std::vector<Command>& registry) {
+  registry.push_back({"validationmetrics", "agreement of an estimate with a reference: r, R², NSE, RMSE, ubRMSE, MAE, bias",
+                      R"~(smr validationmetrics: how well an estimate (e.g. retrieved soil moisture) agrees with a
+reference (in-situ probes, another product), as in paper 001 eq. 1-3 and paper 003 §2.2.2.
+
+Pairs come from exactly one of:
+  PAIRS             {"estimate": [...], "reference": [...], "groups": [...] (optional)}: one value of
+                    each per pair, null for a missing value (the pair is skipped and counted in
+                    SKIPPED); groups are names or numbers (e.g. station ids), null for none
+  ESTIMATE and      two raster inputs ({"path", "band", "nodata"} or a path); every pixel where both
+  REFERENCE_RASTER  are valid is a pair. A raster on another grid or CRS is aligned to the grid of
+                    ESTIMATE (or of REFERENCE_RASTER with REFERENCE = REFERENCE_RASTER) with
+                    RESAMPLING, and the alignment is logged. Nodata, NaN, infinite values and pixels
+                    outside the other raster are skipped (counted in SKIPPED).
+
+Metrics over the N valid pairs, e = estimate, r = reference, d = e - r:
+  BIAS    mean(d): positive means the estimate is too high (paper 001 uses r - e, the opposite sign)
+  RMSE    sqrt(mean(d²))
+  UBRMSE  sqrt(RMSE² - BIAS²), the RMSE once the bias is removed
+  MAE     mean(|d|)
+  R       Pearson correlation of e and r;  R2 = R²
+  NSE     1 - Σ(e - r)²/Σ(r - mean(r))², Nash-Sutcliffe efficiency ("coefficient of determination")
+A metric that is undefined is null: every metric when N < 2; R and R2 when e or r is constant; NSE
+when r is constant.
+
+Other parameters:
+  MAX_PLOT_PAIRS  pairs returned in SAMPLE for a scatter plot, chosen at random (0 to 1000000,
+                  default 20000)
+  SEED            seed of that choice (0 to 2^53 - 1, default 1); the same seed gives the same
+                  sample for any THREADS
+  THREADS         OpenMP threads for the rasters, 0 = all cores (default 0); the results are the
+                  same, to the last bit, for any thread count
+  RESAMPLING      nearest|bilinear|cubic|cubicspline|lanczos|average|mode (default bilinear);
+                  nearest keeps a coarse reference's own values
+  REFERENCE       ESTIMATE (default) or REFERENCE_RASTER: the grid the pairs are taken on
+
+Result: R, R2, NSE, RMSE, UBRMSE, MAE, BIAS, N, SKIPPED, SAMPLE {"estimate": [...], "reference":
+[...]} (in input order; row-major for rasters), and with groups GROUPS: [{"group", "r", "r2",
+"nse", "rmse", "ubrmse", "mae", "bias", "n"}, ...] sorted by group (numbers by value first, then
+names; pairs without a group form the group "(none)").
+)~",
+                      run_validation_metrics});
+}
+
+}  // namespace smr
