@@ -11,7 +11,7 @@ namespace smr {
 
 namespace {
 
-// The lower triangle of JᵀJ (what LDLT reads), by blocks of columns. Every block is one product whose
+// The lower triangle of JᵀJ (what the Cholesky factorisation reads), by blocks of columns. Every block is one product whose
 // shape does not depend on the thread count, so the result has the same bits for any number of threads.
 void lower_gram(const Eigen::MatrixXd& j, Eigen::MatrixXd& gram) {
   constexpr Eigen::Index kBlock = 32;
@@ -98,7 +98,9 @@ LevenbergMarquardtStatus LevenbergMarquardt::step() {
   while (mu_ <= params_.mu_max) {
     Eigen::MatrixXd damped = jtj_;
     damped.diagonal().array() += mu_;
-    const Eigen::LDLT<Eigen::MatrixXd> solver(damped);
+    // JᵀJ + μI is symmetric positive definite for μ > 0: Cholesky is the cheapest solver, and when
+    // rounding makes it fail the step counts as failed and μ grows, as trainlm does.
+    const Eigen::LLT<Eigen::MatrixXd> solver(damped);
     if (solver.info() == Eigen::Success) {
       const Eigen::VectorXd candidate = x_ - solver.solve(jte_);
       const double candidate_mse = candidate.allFinite() ? evaluate(candidate, candidate_residuals)
