@@ -92,7 +92,9 @@ TEST_CASE("the Jacobian matches central finite differences", "[mlp][gradient]") 
 
 TEST_CASE("the Jacobian is the same for 1 and 2 threads", "[mlp][threads]") {
   const Mlp network = random_network(Activation::Tansig, 13);
-  const MatrixXd inputs = random_inputs(301, 17);
+  // Enough samples × parameters for the parallel path (kParallelJacobianEntries), ending in a partial chunk.
+  const MatrixXd inputs = random_inputs(kParallelJacobianEntries / network.parameter_count() + 301, 17);
+  REQUIRE(inputs.cols() * network.parameter_count() >= kParallelJacobianEntries);
   MatrixXd one, two;
   const int previous = omp_get_max_threads();
   omp_set_num_threads(1);

@@ -214,7 +214,10 @@ TEST_CASE("trainmlp writes the same model file for 1 and 2 threads", "[training]
   const std::string one = read_text(folder.file("model1.json")), two = read_text(folder.file("model2.json"));
   REQUIRE(!one.empty());
   CHECK(one == two);
-  parameters["RESTARTS"] = 1;  // one restart: the Jacobian's chunks are what runs in parallel
+  // One restart on enough samples that the Jacobian's chunks and JᵀJ's blocks run in parallel.
+  parameters["SAMPLES"] = samples_json(synthetic(36000, 0.01, 21));
+  parameters["RESTARTS"] = 1;
+  parameters["EPOCHS"] = 8;
   for (const int threads : {1, 2}) {
     parameters["THREADS"] = threads;
     parameters["OUTPUT_MODEL"] = folder.file("single" + std::to_string(threads) + ".json");

@@ -23,6 +23,7 @@ struct DenseLayer {
 };
 
 inline constexpr Eigen::Index kJacobianChunk = 256;
+inline constexpr Eigen::Index kParallelJacobianEntries = Eigen::Index(1) << 20;  // rows × parameters
 
 class Mlp {
  public:
