@@ -1,6 +1,7 @@
 #include "smr/metrics.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -96,6 +97,17 @@ json metrics_json(const Metrics& metrics) {
           {"nse", number_or_null(metrics.nse)},     {"rmse", number_or_null(metrics.rmse)},
           {"ubrmse", number_or_null(metrics.ubrmse)}, {"mae", number_or_null(metrics.mae)},
           {"bias", number_or_null(metrics.bias)},   {"n", metrics.n}};
+}
+
+json metric_outputs(const Metrics& metrics, const std::string& prefix) {
+  const json named = metrics_json(metrics);  // items() refers into it: it must outlive the loop
+  json outputs;
+  for (const auto& [name, value] : named.items()) {
+    std::string key = prefix + name;
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::toupper(c); });
+    outputs[key] = value;
+  }
+  return outputs;
 }
 
 }  // namespace smr

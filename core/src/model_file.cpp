@@ -2,8 +2,6 @@
 
 #include "smr/params.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -224,8 +222,7 @@ void write_model_file(const std::string& path, const MlpModel& model) {
   const fs::path target(path);
   if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
     throw InputError("OUTPUT_MODEL: folder '" + target.parent_path().string() + "' does not exist");
-  const fs::path partial = target.parent_path() / (target.stem().string() + ".smr-partial-" +
-                                                   std::to_string(::getpid()) + target.extension().string());
+  const fs::path partial = temporary_name(path, "smr-partial");
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError("OUTPUT_MODEL: cannot write '" + partial.string() + "'");

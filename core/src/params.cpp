@@ -77,11 +77,15 @@ long long Params::integer_in(const std::string& key, long long lowest, long long
   return static_cast<long long>(x);
 }
 
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
 std::string Params::choice(const std::string& key, const std::vector<std::string>& valid,
                            std::optional<std::string> fallback) const {
   const std::string value = text(key, fallback);
-  std::string lowered = value;
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lowered = lowercase(value);
   if (std::find(valid.begin(), valid.end(), lowered) == valid.end())
     throw InputError(key + " is '" + value + "': valid values are " + join(valid));
   return lowered;

@@ -1,9 +1,19 @@
 #include "smr/protocol.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 namespace smr {
+
+std::string temporary_name(const std::string& target, const std::string& tag) {
+  const std::filesystem::path path(target);
+  return (path.parent_path() / (path.stem().string() + "." + tag + "-" + std::to_string(::getpid()) +
+                                path.extension().string()))
+      .string();
+}
 
 void Reporter::write(const json& line) {
   if (stream_ == nullptr) return;

@@ -51,10 +51,6 @@ struct QuietGdal {
   QuietGdal& operator=(const QuietGdal&) = delete;
 };
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 std::string crs_name(const std::string& wkt) {
   if (wkt.empty()) return "no CRS";
@@ -202,14 +198,6 @@ PreparedInput align_to_grid(const RasterSource& source, GDALDataset& dataset, co
   reporter.info(source.key + ": aligned to the grid of " + reference_key + " (" + describe_grid(reference) +
                 ") with " + options.resampling + " resampling; source grid " + describe_grid(own));
   return prepared;
-}
-
-// `<folder>/<stem>.<tag>-<pid><extension>`: beside the target, with its extension for the driver.
-std::string temporary_name(const std::string& target, const std::string& tag) {
-  const fs::path path(target);
-  return (path.parent_path() / (path.stem().string() + "." + tag + "-" + std::to_string(getpid()) +
-                                path.extension().string()))
-      .string();
 }
 
 // Deletes every temporary dataset it holds unless the run committed them.

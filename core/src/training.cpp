@@ -208,8 +208,8 @@ struct RestartOutcome {
 // stopping: a new minimum resets the count of failures, a higher error adds one, an equal one neither).
 class EpochRecorder {
  public:
-  EpochRecorder(const Subset& train, const Subset& validation, const Subset& test, int max_fail)
-      : train_(train), validation_(validation), test_(test), max_fail_(max_fail) {}
+  EpochRecorder(const Subset& validation, const Subset& test, int max_fail)
+      : validation_(validation), test_(test), max_fail_(max_fail) {}
 
   // Returns false when the validation error has failed to improve max_fail times in a row.
   bool record(const Mlp& network, int epoch, double train_mse) {
@@ -243,7 +243,6 @@ class EpochRecorder {
     outcome_.selection_error = selection_error;
   }
 
-  const Subset& train_;
   const Subset& validation_;
   const Subset& test_;
   int max_fail_;
@@ -278,7 +277,7 @@ RestartOutcome train_levenberg_marquardt(Mlp network, const Subset& train, const
     network.jacobian(train.inputs, j);
   };
   LevenbergMarquardt solver(residuals, jacobian, settings.lm);
-  EpochRecorder recorder(train, validation, test, settings.max_fail);
+  EpochRecorder recorder(validation, test, settings.max_fail);
   LevenbergMarquardtStatus status = solver.init(network.parameters());
   network.set_parameters(solver.x());
   bool keep_going = recorder.record(network, 0, solver.mean_squared_error());
@@ -302,7 +301,7 @@ RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& valida
   const Eigen::Index samples = train.targets.cols();
   std::vector<Eigen::Index> order(static_cast<std::size_t>(samples));
   std::iota(order.begin(), order.end(), 0);
-  EpochRecorder recorder(train, validation, test, settings.max_fail);
+  EpochRecorder recorder(validation, test, settings.max_fail);
   double train_mse = mean_squared_error(network, train);
   bool keep_going = recorder.record(network, 0, train_mse);
   std::string reason = stop_reason_text(LevenbergMarquardtStatus::MaximumEpochs);

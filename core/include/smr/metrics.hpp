@@ -4,6 +4,7 @@
 
 #include "smr/protocol.hpp"
 
+#include <string>
 #include <vector>
 
 namespace smr {
@@ -40,5 +41,7 @@ Metrics compute_metrics(const std::vector<double>& estimate, const std::vector<d
 
 // {"r":…, "r2":…, "nse":…, "rmse":…, "ubrmse":…, "mae":…, "bias":…, "n":…}, null where undefined.
 json metrics_json(const Metrics& metrics);
+// The same as Processing outputs: prefix + R, R2, NSE, RMSE, UBRMSE, MAE, BIAS, N (e.g. TEST_RMSE).
+json metric_outputs(const Metrics& metrics, const std::string& prefix);
 
 }  // namespace smr

@@ -58,5 +58,6 @@ class Params {
 };
 
 std::string describe(const json& value);
+std::string lowercase(std::string text);  // ASCII letters only, as parameter values and names are
 
 }  // namespace smr

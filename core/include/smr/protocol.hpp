@@ -21,6 +21,10 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Where an output is written until the run succeeds: `<folder>/<stem>.<tag>-<pid><extension>`, beside
+// the target (same file system, so the final rename is atomic) and with its extension for the driver.
+std::string temporary_name(const std::string& target, const std::string& tag);
+
 // The run was cancelled (SIGTERM/SIGINT, or the caller's cancel token).
 class Cancelled : public std::runtime_error {
  public:

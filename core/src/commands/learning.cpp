@@ -3,6 +3,7 @@
 #include "smr/metrics.hpp"
 #include "smr/model_file.hpp"
 #include "smr/raster.hpp"
+#include "smr/sampling.hpp"
 #include "smr/training.hpp"
 
 #include <omp.h>
@@ -12,7 +13,6 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <utility>
 
@@ -106,17 +106,10 @@ Samples samples_from_json(const Params& params) {
   return result;
 }
 
-std::uint64_t mix(std::uint64_t value) {  // splitmix64's finaliser
-  value += 0x9E3779B97F4A7C15ULL;
-  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
-  return value ^ (value >> 31);
-}
-
 std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
-// Every pixel where the target and all inputs are valid, or the MAX_SAMPLES of them with the smallest
-// hash(seed, pixel index): a random subset that does not depend on how windows meet threads.
+// Every pixel where the target and all inputs are valid, or MAX_SAMPLES of them chosen by SEED, the
+// same for any thread count (SeededSample).
 Samples samples_from_rasters(const Params& params, std::uint64_t seed, Reporter& reporter) {
   const std::vector<RasterSource> inputs = params.rasters("INPUT_RASTERS");
   std::vector<RasterSource> sources = {params.raster("TARGET_RASTER")};  // first: the default grid
@@ -130,57 +123,38 @@ Samples samples_from_rasters(const Params& params, std::uint64_t seed, Reporter&
                      std::to_string(inputs.size()) + " INPUT_RASTERS");
   const auto limit = static_cast<std::size_t>(params.integer_in("MAX_SAMPLES", 0, 100000000, 0));
 
-  struct Candidate {
-    std::uint64_t key;
-    std::uint64_t pixel;
-    std::vector<float> values;  // target, then inputs
-  };
-  const auto by_key = [](const Candidate& a, const Candidate& b) { return a.key < b.key; };
-  std::map<std::pair<int, int>, std::vector<Candidate>> per_window;
+  using PixelSample = SeededSample<std::vector<float>>;  // target, then inputs
+  const std::size_t capacity = limit > 0 ? limit : PixelSample::kEverything;
+  PixelSample sample(capacity, seed);
   std::mutex mutex;
-  const std::size_t width = sources.size();
   const BlockVisitor visit = [&](const Block& block) {
-    std::vector<Candidate> found;
+    PixelSample window(capacity, seed);
     for (int row = 0; row < block.height; ++row)
       for (int column = 0; column < block.width; ++column) {
         const std::size_t p = static_cast<std::size_t>(row) * block.width + column;
         bool valid = true;
         for (const float* values : block.inputs) valid &= std::isfinite(values[p]);
         if (!valid) continue;
-        const std::uint64_t pixel = static_cast<std::uint64_t>(block.y0 + row) * static_cast<std::uint64_t>(block.grid->width) +
-                                    static_cast<std::uint64_t>(block.x0 + column);
-        Candidate candidate{limit > 0 ? mix(seed ^ mix(pixel)) : pixel, pixel, std::vector<float>(width)};
-        for (std::size_t i = 0; i < width; ++i) candidate.values[i] = block.inputs[i][p];
-        found.push_back(std::move(candidate));
+        std::vector<float> values(block.inputs.size());
+        for (std::size_t i = 0; i < values.size(); ++i) values[i] = block.inputs[i][p];
+        window.add(static_cast<std::uint64_t>(block.y0 + row) * static_cast<std::uint64_t>(block.grid->width) +
+                       static_cast<std::uint64_t>(block.x0 + column),
+                   std::move(values));
       }
-    if (limit > 0 && found.size() > limit) {
-      std::nth_element(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(limit), found.end(), by_key);
-      found.resize(limit);
-    }
     std::lock_guard<std::mutex> lock(mutex);
-    per_window[{block.y0, block.x0}] = std::move(found);
+    sample.absorb(std::move(window));
   };
-  EngineOptions options = engine_options(params);
-  if (options.reference_key.empty()) options.reference_key = sources.front().key;
-  scan_pixelwise(sources, options, visit, reporter);
+  scan_pixelwise(sources, engine_options(params), visit, reporter);  // grid: TARGET_RASTER's unless REFERENCE
 
-  std::vector<Candidate> all;
-  for (auto& entry : per_window)
-    for (auto& candidate : entry.second) all.push_back(std::move(candidate));
-  per_window.clear();
-  if (limit > 0 && all.size() > limit) {
-    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(limit), all.end(), by_key);
-    all.resize(limit);
-  }
-  std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.pixel < b.pixel; });
-  result.features.resize(static_cast<Eigen::Index>(inputs.size()), static_cast<Eigen::Index>(all.size()));
-  result.target.resize(1, static_cast<Eigen::Index>(all.size()));
-  for (std::size_t s = 0; s < all.size(); ++s) {
-    result.target(0, static_cast<Eigen::Index>(s)) = all[s].values[0];
+  const auto pixels = sample.take_in_index_order();
+  result.features.resize(static_cast<Eigen::Index>(inputs.size()), static_cast<Eigen::Index>(pixels.size()));
+  result.target.resize(1, static_cast<Eigen::Index>(pixels.size()));
+  for (std::size_t s = 0; s < pixels.size(); ++s) {
+    result.target(0, static_cast<Eigen::Index>(s)) = pixels[s].payload[0];
     for (std::size_t i = 0; i < inputs.size(); ++i)
-      result.features(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(s)) = all[s].values[i + 1];
+      result.features(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(s)) = pixels[s].payload[i + 1];
   }
-  reporter.info("TARGET_RASTER: " + std::to_string(all.size()) + " samples taken from the valid pixels");
+  reporter.info("TARGET_RASTER: " + std::to_string(pixels.size()) + " samples taken from the valid pixels");
   return result;
 }
 
@@ -225,11 +199,6 @@ std::vector<int> hidden_layers(const Params& params) {
 
 const std::vector<std::string> kActivations = {"tansig", "logsig", "relu", "purelin"};
 const std::vector<std::string> kSubsetNames = {"train", "validation", "test"};
-
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
 
 json run_train_mlp(const Params& params, Reporter& reporter) {
   params.reject_unknown({"SAMPLES", "INPUT_RASTERS", "INPUT_NAMES", "TARGET_RASTER", "MAX_SAMPLES", "TARGET_NAME",
@@ -334,13 +303,14 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
     }
     all_estimate.insert(all_estimate.end(), e.begin(), e.end());
     all_reference.insert(all_reference.end(), r.begin(), r.end());
-    model.metrics[kSubsetNames[static_cast<std::size_t>(s)]] = metrics_json(compute_metrics(e, r));
+    const Metrics metrics = compute_metrics(e, r);
+    model.metrics[kSubsetNames[static_cast<std::size_t>(s)]] = metrics_json(metrics);
+    result.update(metric_outputs(metrics, kSubsetNames[static_cast<std::size_t>(s)] + "_"));
   }
-  model.metrics["all"] = metrics_json(compute_metrics(all_estimate, all_reference));
-  for (const auto& subset : {"train", "validation", "test", "all"}) {
-    const std::string prefix = subset == std::string("train") ? "TRAIN" : upper(subset);
-    for (const auto& metric : model.metrics[subset].items()) result[prefix + "_" + upper(metric.key())] = metric.value();
-  }
+  const Metrics all = compute_metrics(all_estimate, all_reference);
+  model.metrics["all"] = metrics_json(all);
+  result.update(metric_outputs(all, "ALL_"));
+
 
   // Curves in the target's units: RMSE = √MSE / gain.
   const auto rmse_curve = [gain](const std::vector<double>& mse) {
@@ -398,11 +368,6 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   return result;
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 json run_apply_model(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"MODEL", "INPUTS", "INPUT_NAMES", "CLAMP_MIN", "CLAMP_MAX", "OUTPUT"}));
   const MlpModel model = read_model_file(params.text("MODEL"), "MODEL");
@@ -420,7 +385,7 @@ json run_apply_model(const Params& params, Reporter& reporter) {
     throw InputError("INPUT_NAMES has " + std::to_string(names.size()) + " names for " + std::to_string(inputs.size()) + " INPUTS");
   for (std::size_t i = 0; i < names.size(); ++i)
     for (std::size_t j = 0; j < expected; ++j)
-      if (j != i && lower(names[i]) == lower(model.input_names[j]) && lower(names[i]) != lower(model.input_names[i]))
+      if (j != i && lowercase(names[i]) == lowercase(model.input_names[j]) && lowercase(names[i]) != lowercase(model.input_names[i]))
         throw InputError("INPUTS: raster " + std::to_string(i + 1) + " '" + names[i] + "' is named like the model's input " +
                          std::to_string(j + 1) + " but given as input " + std::to_string(i + 1) + " ('" +
                          model.input_names[i] + "'); the model's order is: " + listed);

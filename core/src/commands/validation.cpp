@@ -3,6 +3,7 @@
 #include "smr/commands.hpp"
 #include "smr/metrics.hpp"
 #include "smr/raster.hpp"
+#include "smr/sampling.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -23,74 +24,16 @@ constexpr long long kLargestSeed = (1LL << 53) - 1;  // every integer up to here
 const std::vector<std::string> kPairsFields = {"estimate", "reference", "groups"};
 const std::string kNoGroup = "(none)";
 
-std::uint64_t splitmix64(std::uint64_t state) {
-  state += 0x9e3779b97f4a7c15ULL;
-  state = (state ^ (state >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  state = (state ^ (state >> 27)) * 0x94d049bb133111ebULL;
-  return state ^ (state >> 31);
-}
+using PlotSample = SeededSample<std::pair<double, double>>;  // (estimate, reference)
 
-struct PlotPair {
-  std::uint64_t key = 0;    // the pair's rank in the random choice
-  std::uint64_t index = 0;  // position in PAIRS, or the pixel's row-major index in the grid
-  double estimate = 0.0, reference = 0.0;
-};
-
-bool ranks_before(const PlotPair& a, const PlotPair& b) { return a.key != b.key ? a.key < b.key : a.index < b.index; }
-
-// The pairs for the scatter plot: the `capacity` with the smallest keys, a key being a hash of the
-// seed and the pair's index. Which pairs those are depends on the seed and the indices alone, not on
-// the order pairs arrive in, so windows read in any order by any number of threads give the same
-// sample. Pruning at twice the capacity bounds memory at little cost.
-class PlotSample {
- public:
-  PlotSample(std::size_t capacity, std::uint64_t seed) : capacity_(capacity), seed_state_(splitmix64(seed)) {}
-
-  void add(std::uint64_t index, double estimate, double reference) {
-    if (capacity_ == 0) return;
-    pairs_.push_back({splitmix64(seed_state_ + index), index, estimate, reference});
-    if (pairs_.size() >= 2 * capacity_) prune();
+// {"estimate": [...], "reference": [...]} in the order of the indices (row-major for rasters).
+json sample_json(PlotSample& sample) {
+  json estimate = json::array(), reference = json::array();
+  for (const auto& item : sample.take_in_index_order()) {
+    estimate.push_back(item.payload.first);
+    reference.push_back(item.payload.second);
   }
-  void absorb(const PlotSample& other) {
-    for (const auto& pair : other.pairs_) {
-      pairs_.push_back(pair);
-      if (pairs_.size() >= 2 * capacity_) prune();
-    }
-  }
-
-  // {"estimate": [...], "reference": [...]} in the order of the indices (row-major for rasters).
-  json to_json() {
-    prune();
-    std::sort(pairs_.begin(), pairs_.end(), [](const PlotPair& a, const PlotPair& b) { return a.index < b.index; });
-    json estimate = json::array(), reference = json::array();
-    for (const auto& pair : pairs_) {
-      estimate.push_back(pair.estimate);
-      reference.push_back(pair.reference);
-    }
-    return {{"estimate", std::move(estimate)}, {"reference", std::move(reference)}};
-  }
-
- private:
-  void prune() {
-    if (pairs_.size() <= capacity_) return;
-    std::nth_element(pairs_.begin(), pairs_.begin() + static_cast<std::ptrdiff_t>(capacity_), pairs_.end(), ranks_before);
-    pairs_.resize(capacity_);
-  }
-
-  std::size_t capacity_;
-  std::uint64_t seed_state_;
-  std::vector<PlotPair> pairs_;
-};
-
-// The metrics as result outputs: R, R2, NSE, RMSE, UBRMSE, MAE, BIAS (null where undefined), N.
-json metric_outputs(const Metrics& metrics) {
-  const json lower = metrics_json(metrics);
-  json outputs;
-  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{
-           {"r", "R"}, {"r2", "R2"}, {"nse", "NSE"}, {"rmse", "RMSE"}, {"ubrmse", "UBRMSE"}, {"mae", "MAE"},
-           {"bias", "BIAS"}, {"n", "N"}})
-    outputs[key] = lower.at(name);
-  return outputs;
+  return {{"estimate", std::move(estimate)}, {"reference", std::move(reference)}};
 }
 
 std::string count_of(std::size_t count, const std::string& noun) {
@@ -201,7 +144,7 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
       continue;
     }
     overall.add(*estimate[i], *reference[i]);
-    sample.add(i, *estimate[i], *reference[i]);
+    sample.add(i, {*estimate[i], *reference[i]});
     if (group) {
       group->add(*estimate[i], *reference[i]);
       if (!groups[i].numeric && groups[i].label == kNoGroup) ++ungrouped;
@@ -209,7 +152,7 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
   }
   reporter.progress(1.0);
 
-  json outputs = metric_outputs(overall.result());
+  json outputs = metric_outputs(overall.result(), "");
   outputs["SKIPPED"] = skipped;
   if (grouped) {
     json table = json::array();
@@ -223,7 +166,7 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
       reporter.warning(count_of(static_cast<std::size_t>(ungrouped), "valid pair") +
                        " without a group (null) form the group '" + kNoGroup + "'");
   }
-  outputs["SAMPLE"] = sample.to_json();
+  outputs["SAMPLE"] = sample_json(sample);
   report_pairs(overall.count(), skipped, "check that PAIRS holds numbers where both values were measured", reporter);
   return outputs;
 }
@@ -255,12 +198,12 @@ json run_raster_mode(const Params& params, std::size_t plot_pairs, std::uint64_t
           continue;
         }
         window.add(e, r);
-        window_sample.add(grid_row + static_cast<std::uint64_t>(block.x0 + column), e, r);
+        window_sample.add(grid_row + static_cast<std::uint64_t>(block.x0 + column), {e, r});
       }
     }
     std::lock_guard<std::mutex> lock(merge_mutex);
     per_window.emplace(std::make_pair(block.y0, block.x0), window);
-    sample.absorb(window_sample);
+    sample.absorb(std::move(window_sample));
     non_finite += window_non_finite;
   };
   const RunCounts counts = scan_pixelwise(inputs, engine_options(params), visit, reporter);
@@ -271,9 +214,9 @@ json run_raster_mode(const Params& params, std::size_t plot_pairs, std::uint64_t
     reporter.warning(std::to_string(non_finite) + " pixels hold an infinite value in ESTIMATE or REFERENCE_RASTER: "
                      "they are skipped");
   const long long skipped = counts.nodata + non_finite;
-  json outputs = metric_outputs(overall.result());
+  json outputs = metric_outputs(overall.result(), "");
   outputs["SKIPPED"] = skipped;
-  outputs["SAMPLE"] = sample.to_json();
+  outputs["SAMPLE"] = sample_json(sample);
   report_pairs(overall.count(), skipped,
                "check that ESTIMATE and REFERENCE_RASTER overlap and that their nodata values are right", reporter);
   return outputs;
