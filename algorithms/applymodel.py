@@ -22,14 +22,19 @@ from .styles import (SOIL_MOISTURE_MAXIMUM, SOIL_MOISTURE_MINIMUM, SOIL_MOISTURE
 # parsed twice (a network at the format's size limits is hundreds of megabytes of JSON).
 LARGEST_MODEL_READ_IN_PYTHON = 64 * 1024 * 1024
 
-ModelSummary = namedtuple("ModelSummary", "input_names target_name target_minimum target_maximum")
+MODEL_FILE_FILTER = "SMR model (*.json)"
+
+ModelSummary = namedtuple(
+    "ModelSummary", "input_names input_ranges target_name target_minimum target_maximum")
 
 
 def read_model_summary(path):
-    """Input names and target range of an smr model file, or None if it does not look like one.
+    """Input names and training ranges (minimum, maximum) and the target's name and range of an
+    smr model file, or None if it does not look like one.
 
-    Only for friendly messages and the output's style: the core validates every field of the
-    file and explains what is wrong with it, so nothing here raises on a bad file.
+    Only for friendly messages, the output's style and the training report: the core validates
+    every field of the file and explains what is wrong with it, so nothing here raises on a bad
+    file.
     """
     try:
         if os.path.getsize(path) > LARGEST_MODEL_READ_IN_PYTHON:
@@ -38,9 +43,11 @@ def read_model_summary(path):
             model = json.load(stream)
         if model.get("format") != "smr-model":
             return None
-        input_names = [str(item["name"]) for item in model["inputs"]]
+        inputs = model["inputs"]
         target = model["target"]
-        return ModelSummary(input_names, str(target.get("name", "")),
+        return ModelSummary([str(item["name"]) for item in inputs],
+                            [(float(item["minimum"]), float(item["maximum"])) for item in inputs],
+                            str(target.get("name", "")),
                             float(target["minimum"]), float(target["maximum"]))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
@@ -78,7 +85,7 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
     def define_parameters(self):
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, self.tr("Trained model file"), QgsProcessingParameterFile.File,
-            fileFilter=self.tr("SMR model (*.json)")))
+            fileFilter=self.tr(MODEL_FILE_FILTER)))
         inputs = QgsProcessingParameterMultipleLayers(
             self.INPUTS, self.tr("Input rasters, in the model's input order (band 1 of each)"),
             QgsProcessing.TypeRaster)
@@ -114,13 +121,6 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
     def command_parameters(self, parameters, context, feedback):
         model_path = self.model_path(parameters, context)
         core_inputs, names = self.resolve_raster_layer_list(parameters, self.INPUTS, context)
-        summary = read_model_summary(model_path)
-        if summary is not None and len(summary.input_names) != len(core_inputs):
-            raise QgsProcessingException(
-                f"INPUTS: the model {model_path} takes {len(summary.input_names)} input rasters, "
-                f"in this order: {', '.join(summary.input_names)}; {len(core_inputs)} were given "
-                f"({', '.join(names) or 'none'}). Give one raster per model input, in the model's "
-                f"order.")
         request = {
             self.MODEL: model_path,
             self.INPUTS: core_inputs,
@@ -132,6 +132,18 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
             if bound is not None:
                 request[key] = bound
         return request
+
+    def check_input_count(self, summary, request):
+        """The early courtesy check (see LARGEST_MODEL_READ_IN_PYTHON): one raster per model
+        input, with the model's inputs listed when the count differs."""
+        if summary is None or len(summary.input_names) == len(request[self.INPUTS]):
+            return
+        raise QgsProcessingException(
+            f"INPUTS: the model {request[self.MODEL]} takes {len(summary.input_names)} input "
+            f"rasters, in this order: {', '.join(summary.input_names)}; "
+            f"{len(request[self.INPUTS])} were given "
+            f"({', '.join(request[self.INPUT_NAMES]) or 'none'}). Give one raster per model "
+            f"input, in the model's order.")
 
     def model_path(self, parameters, context):
         path = self.parameterAsFile(parameters, self.MODEL, context)
@@ -154,8 +166,11 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         request = self.build_request(parameters, context, feedback)
+        # Read once, for the input count before the core runs and for the output's style after.
+        summary = read_model_summary(request[self.MODEL])
+        self.check_input_count(summary, request)
         outputs = run_smr(self.COMMAND, request, feedback)
-        minimum, maximum, unit = self.output_ramp(read_model_summary(request[self.MODEL]))
+        minimum, maximum, unit = self.output_ramp(summary)
         style_on_load(context, request[self.OUTPUT], minimum, maximum, unit)
         return outputs
 

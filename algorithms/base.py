@@ -216,19 +216,26 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         self._make_advanced(reference)
         self.addParameter(reference)
 
+    def add_resampling_choice(self, description, help_text):
+        """The advanced RESAMPLING choice: GDAL's method for inputs on another grid or CRS."""
+        resampling = self.add_choice(
+            self.RESAMPLING, description, [(method, method) for method in RESAMPLING_METHODS],
+            default=RESAMPLING_METHODS.index(DEFAULT_RESAMPLING), advanced=True)
+        resampling.setHelp(help_text)
+
+    def add_threads_parameter(self, help_text):
+        """The advanced THREADS number of the smr core (0 = all cores)."""
+        threads = self.add_number(self.THREADS, self.tr("Threads (0 = all cores)"), 0,
+                                  minimum=0, integer=True, advanced=True)
+        threads.setHelp(help_text)
+
     def _add_common_parameters(self):
         self.add_reference_parameter()
-        resampling = self.add_choice(
-            self.RESAMPLING, self.tr("Resampling of inputs on another grid"),
-            [(method, method) for method in RESAMPLING_METHODS],
-            default=RESAMPLING_METHODS.index(DEFAULT_RESAMPLING), advanced=True)
-        resampling.setHelp(self.tr(
+        self.add_resampling_choice(self.tr("Resampling of inputs on another grid"), self.tr(
             "Used only for inputs on another grid or CRS than the reference (the first raster "
             "input): they are aligned to it on the fly. Bilinear suits continuous data; use "
             "nearest or mode for masks and classes."))
-        threads = self.add_number(self.THREADS, self.tr("Threads (0 = all cores)"), 0,
-                                  minimum=0, integer=True, advanced=True)
-        threads.setHelp(self.tr("Number of threads of the smr core; 0 uses all cores."))
+        self.add_threads_parameter(self.tr("Number of threads of the smr core; 0 uses all cores."))
         create_options = QgsProcessingParameterString(
             self.CREATE_OPTIONS, self.tr("GDAL creation options of the outputs"), optional=True)
         create_options.setHelp(self.tr(

@@ -47,8 +47,7 @@ BIAS_CONVENTION = (
 MAX_SCATTER_POINTS = 20000
 SCATTER_SUBSET_SEED = 1
 
-SUBSET_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#d62728",
-                  "all": "#555555"}
+SUBSET_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#d62728"}
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }

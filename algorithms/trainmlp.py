@@ -1,17 +1,14 @@
 """smr:trainmlp — a "BP network" (MATLAB fitnet + trainlm) trained on samples, with its report.
 
-Samples come from a vector layer (features and target are numeric fields, read here and sent as
-SAMPLES) or from rasters (every pixel where all rasters are valid, read by the core). The core
-trains and writes the model file; this file validates what QGIS users get wrong, and writes the
-HTML report from the core's curves and predictions.
+Samples come from a vector layer (features and target are numeric fields, read by the plugin,
+samples.py, and sent as SAMPLES) or from rasters (every pixel where all rasters are valid, read by
+the core). The core trains and writes the model file; this file validates what QGIS users get
+wrong, and lays out the HTML report from the core's curves and predictions.
 """
 
-import json
-import math
 import re
 
 from qgis.core import (
-    QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -22,14 +19,10 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
 )
-from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
-from ..plugin.bridge import run_smr
-from .base import DEFAULT_RESAMPLING, RESAMPLING_METHODS, SmrAlgorithm
+from .applymodel import MODEL_FILE_FILTER, read_model_summary
 from .report import SUBSET_COLOURS, HtmlReport, METRIC_KEYS, ScatterPanel, metrics_from_outputs
-
-REPORT_FILE_FILTER = "HTML files (*.html)"
-MODEL_FILE_FILTER = "SMR model (*.json)"
+from .samples import LearningAlgorithm
 
 # The core's subsets: (prefix of its result keys, name in PREDICTIONS and CURVES, label).
 SUBSETS = (
@@ -47,62 +40,9 @@ ACTIVATION_CHOICES = (
 )
 
 
-# --- samples from a vector layer (shared with smr:validationmetrics) ------------------------------
-
-def field_index(source, key, name, numeric, layer_key):
-    """Index of the field NAME of SOURCE, given as parameter KEY; a clear error if unusable."""
-    fields = source.fields()
-    index = fields.lookupField(name)
-    if index < 0:
-        raise QgsProcessingException(
-            f"Invalid value for {key} ('{name}'): the layer given as {layer_key} has no such "
-            f"field; its fields are {', '.join(field.name() for field in fields) or 'none'}.")
-    field = fields.at(index)
-    if numeric and not field.isNumeric():
-        numeric_names = [other.name() for other in fields if other.isNumeric()]
-        raise QgsProcessingException(
-            f"Invalid value for {key} ('{name}'): the field is of type {field.typeName()}, not "
-            f"numeric; the numeric fields of {layer_key} are "
-            f"{', '.join(numeric_names) or 'none'}.")
-    return index
-
-
-def attribute_as_number(value):
-    """A numeric attribute as the core takes it: a finite float, or None (NULL or NaN: skipped)."""
-    if value is None or isinstance(value, QVariant):  # QGIS returns NULL as a null QVariant
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def attribute_as_group(value):
-    """A group attribute as the core takes it: a number (sorted by value, so station 2 comes
-    before station 10), a string, or None for NULL (the core's group "(none)")."""
-    if value is None or isinstance(value, QVariant):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (QDate, QDateTime, QTime)):
-        return value.toString(Qt.ISODate)
-    return str(value)
-
-
-def read_attribute_columns(source, indices, feedback, cancelled_message):
-    """One list of raw attribute values per field index, in feature order, without geometries."""
-    request = QgsFeatureRequest()
-    request.setFlags(QgsFeatureRequest.NoGeometry)
-    request.setSubsetOfAttributes(list(indices))
-    columns = [[] for _ in indices]
-    for feature in source.getFeatures(request):
-        if feedback.isCanceled():
-            raise QgsProcessingException(cancelled_message)
-        attributes = feature.attributes()
-        for column, index in zip(columns, indices):
-            column.append(attributes[index])
-    return columns
+def choice_label(choices, value):
+    """The label of the (label, core value) option whose value is `value`."""
+    return next(label for label, option_value in choices if option_value == value)
 
 
 def parse_hidden_layers(text, key):
@@ -122,16 +62,14 @@ def parse_hidden_layers(text, key):
     return sizes
 
 
-class TrainMlp(SmrAlgorithm):
+class TrainMlp(LearningAlgorithm):
     NAME = "trainmlp"
     DISPLAY_NAME = "Train neural network (MLP, Levenberg–Marquardt)"
     GROUP_ID = "machinelearning"
     COMMAND = "trainmlp"
 
-    INPUT_LAYER = "INPUT_LAYER"
     FEATURE_FIELDS = "FEATURE_FIELDS"
     TARGET_FIELD = "TARGET_FIELD"
-    GROUP_FIELD = "GROUP_FIELD"
     INPUT_RASTERS = "INPUT_RASTERS"
     TARGET_RASTER = "TARGET_RASTER"
     MAX_SAMPLES = "MAX_SAMPLES"
@@ -159,7 +97,6 @@ class TrainMlp(SmrAlgorithm):
     LEARNING_RATE = "LEARNING_RATE"
     BATCH_SIZE = "BATCH_SIZE"
     OUTPUT_MODEL = "OUTPUT_MODEL"
-    OUTPUT_REPORT = "OUTPUT_REPORT"
     SKIPPED_SAMPLES = "SKIPPED_SAMPLES"
     BEST_RESTART = "BEST_RESTART"
     BEST_EPOCH = "BEST_EPOCH"
@@ -167,6 +104,10 @@ class TrainMlp(SmrAlgorithm):
     STOP_REASON = "STOP_REASON"
 
     SAMPLES = "SAMPLES"  # the core's key for samples read from a vector layer
+
+    SAMPLE_NOUN = "samples"
+    SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
+    SAMPLE_RASTERS = (INPUT_RASTERS, TARGET_RASTER)
 
     # Option indexes are public API (saved models store them): append, never reorder.
     NORMALISATION_CHOICES = (("mapminmax to [−1, 1]", "minus_one_one"),
@@ -183,13 +124,8 @@ Samples, from exactly one of:
 • rasters: INPUT_RASTERS (band 1 of each) are the inputs, TARGET_RASTER the target; every pixel where all of them are valid is a sample (MAX_SAMPLES > 0 keeps that many, chosen at random by SEED). Rasters on other grids are aligned to the target's grid with RESAMPLING.
 A feature with a NULL or NaN value in an input field, the target field or the group field is skipped and counted in SKIPPED_SAMPLES; in raster mode a pixel where any raster is nodata is simply not a sample.
 
-The same SEED gives the same model file for any number of THREADS. Outputs: the model file (JSON, format smr-model, for smr:applymodel), an HTML report (metrics of each subset, scatter plots with the 1:1 line, training curves, the network and its settings) and the metrics as numbers (TRAIN_RMSE, TEST_R2, …; empty where a subset has fewer than 2 samples). bias = mean(estimate − reference): positive means the estimate is too high (paper 001 uses the opposite sign).
+The same SEED gives the same model file for any number of THREADS. Outputs: the model file (JSON, format smr-model, for smr:applymodel), an HTML report (metrics of each subset, scatter plots with the 1:1 line, training curves, the network and its settings) and the metrics as numbers (TRAIN_RMSE, TEST_R2, …; empty where a subset has fewer than 2 samples). Units: the inputs may be in any unit, since mapminmax scales each by its training range; GOAL and the RMSE, UBRMSE, MAE and BIAS outputs are in the target's unit (m³/m³ for volumetric soil moisture; TARGET_UNIT names it in the report). bias = mean(estimate − reference): positive means the estimate is too high (paper 001 uses the opposite sign).
 """
-
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
-        # No creation options and no pixel counts: the outputs are a model file and a report.
-        self._forget_declarations()
-        self.define_parameters()
 
     def define_parameters(self):
         self.addParameter(QgsProcessingParameterFeatureSource(
@@ -268,21 +204,17 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
         self.add_number(self.LEARNING_RATE, self.tr("Learning rate (Adam)"), 1e-3, advanced=True)
         self.add_number(self.BATCH_SIZE, self.tr("Batch size (Adam)"), 32, minimum=1,
                         integer=True, advanced=True)
-        threads = self.add_number(self.THREADS, self.tr("Threads (0 = all cores)"), 0, minimum=0,
-                                  integer=True, advanced=True)
-        threads.setHelp(self.tr("Restarts run in parallel, then the rows of the Jacobian. The "
-                                "model is the same for any number of threads."))
-        resampling = self.add_choice(
-            self.RESAMPLING, self.tr("Resampling of rasters on another grid (raster mode)"),
-            [(method, method) for method in RESAMPLING_METHODS],
-            default=RESAMPLING_METHODS.index(DEFAULT_RESAMPLING), advanced=True)
-        resampling.setHelp(self.tr("Raster mode only: input rasters on another grid or CRS than "
-                                   "the target raster are aligned to it with this method."))
+        self.add_threads_parameter(self.tr("Restarts run in parallel, then the rows of the "
+                                           "Jacobian. The model is the same for any number of "
+                                           "threads."))
+        self.add_resampling_choice(
+            self.tr("Resampling of rasters on another grid (raster mode)"),
+            self.tr("Raster mode only: input rasters on another grid or CRS than the target raster "
+                    "are aligned to it with this method."))
 
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_MODEL, self.tr("Model file"), MODEL_FILE_FILTER))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_REPORT, self.tr("Training report"), REPORT_FILE_FILTER))
+        self.add_report_output(self.tr("Training report"))
 
         for prefix, _, label in SUBSETS:
             for key in METRIC_KEYS:
@@ -295,35 +227,14 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
         self.add_count_output(self.EPOCHS_RUN, self.tr("Epochs run by the kept restart"))
         self.addOutput(QgsProcessingOutputString(self.STOP_REASON, self.tr("Why training stopped")))
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip()
-
     # --- the request --------------------------------------------------------------------------
 
     def raster_inputs_to_send(self, parameters, context):
         # TARGET_RASTER is resolved with the input list in command_parameters, in raster mode only.
         return []
 
-    def uses_vector_samples(self, parameters):
-        """True for vector mode, False for raster mode; an error unless exactly one is given."""
-        vector_given = self.has_value(parameters, self.INPUT_LAYER)
-        rasters_given = bool(parameters.get(self.INPUT_RASTERS)) or self.has_value(
-            parameters, self.TARGET_RASTER)
-        if vector_given and rasters_given:
-            raise QgsProcessingException(
-                f"Samples are given twice: {self.INPUT_LAYER} and {self.INPUT_RASTERS}/"
-                f"{self.TARGET_RASTER} are both set. Give either a vector layer "
-                f"({self.INPUT_LAYER} with {self.FEATURE_FIELDS} and {self.TARGET_FIELD}) or "
-                f"rasters ({self.INPUT_RASTERS} and {self.TARGET_RASTER}), not both.")
-        if not vector_given and not rasters_given:
-            raise QgsProcessingException(
-                f"No samples given: set {self.INPUT_LAYER} (with {self.FEATURE_FIELDS} and "
-                f"{self.TARGET_FIELD}) for a vector layer, or {self.INPUT_RASTERS} and "
-                f"{self.TARGET_RASTER} for rasters.")
-        return vector_given
-
     def command_parameters(self, parameters, context, feedback):
-        vector_mode = self.uses_vector_samples(parameters)
+        vector_mode = self.uses_vector_layer(parameters)
         division = self.choice(parameters, self.DIVISION, context)
         self.check_ratios(parameters, context)
         request = {
@@ -361,11 +272,7 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
 
     def vector_samples(self, parameters, context, feedback, division):
         """The core's SAMPLES object from the vector layer, and the target field's name."""
-        source = self.parameterAsSource(parameters, self.INPUT_LAYER, context)
-        if source is None:
-            raise QgsProcessingException(
-                f"{self.INPUT_LAYER}: not a vector layer QGIS can read "
-                f"({parameters.get(self.INPUT_LAYER)!r}).")
+        source = self.vector_source(parameters, context)
         feature_names = self.parameterAsFields(parameters, self.FEATURE_FIELDS, context)
         if not feature_names:
             raise QgsProcessingException(
@@ -376,34 +283,30 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
             raise QgsProcessingException(
                 f"No target: {self.TARGET_FIELD} is empty; choose the numeric field of "
                 f"{self.INPUT_LAYER} the network learns to estimate.")
-        feature_indices = [field_index(source, self.FEATURE_FIELDS, name, True, self.INPUT_LAYER)
+        feature_indices = [self.field_index(source, self.FEATURE_FIELDS, name)
                            for name in feature_names]
-        target_index = field_index(source, self.TARGET_FIELD, target, True, self.INPUT_LAYER)
+        target_index = self.field_index(source, self.TARGET_FIELD, target)
         if target_index in feature_indices:
             raise QgsProcessingException(
                 f"Invalid value for {self.TARGET_FIELD} ('{target}'): the target is also among "
                 f"{self.FEATURE_FIELDS} ({', '.join(feature_names)}); a network given its target "
                 f"as an input learns nothing. Remove it from {self.FEATURE_FIELDS}.")
-        group = self.parameterAsString(parameters, self.GROUP_FIELD, context)
-        if division == "group" and not group:
+        group_index = self.group_field_index(parameters, context, source)
+        if division == "group" and group_index is None:
             raise QgsProcessingException(
                 f"Invalid value for {self.DIVISION} (group): dividing by group needs "
                 f"{self.GROUP_FIELD}, the field of {self.INPUT_LAYER} that names each sample's "
                 f"group (e.g. its station). Set {self.GROUP_FIELD} or choose random, block or "
                 f"interleaved division.")
-        indices = feature_indices + [target_index]
-        if group:
-            indices.append(field_index(source, self.GROUP_FIELD, group, False, self.INPUT_LAYER))
-        columns = read_attribute_columns(
-            source, indices, feedback, f"Cancelled: reading {self.INPUT_LAYER} was stopped.")
+        columns, groups = self.read_columns(
+            source, feature_indices + [target_index], group_index, feedback)
         samples = {
             "names": [source.fields().at(index).name() for index in feature_indices],
-            "features": [[attribute_as_number(value) for value in column]
-                         for column in columns[:len(feature_indices)]],
-            "target": [attribute_as_number(value) for value in columns[len(feature_indices)]],
+            "features": columns[:-1],
+            "target": columns[-1],
         }
-        if group:
-            samples["groups"] = [attribute_as_group(value) for value in columns[-1]]
+        if groups is not None:
+            samples["groups"] = groups
         feedback.pushInfo(f"{len(samples['target'])} features read from {self.INPUT_LAYER}.")
         return samples, source.fields().at(target_index).name()
 
@@ -432,28 +335,8 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
 
     # --- running and reporting ----------------------------------------------------------------
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
-        request = self.build_request(parameters, context, feedback)
-        outputs = run_smr(self.COMMAND, request, feedback)
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
+    def build_report(self, parameters, context, request, outputs):
         unit = self.parameterAsString(parameters, self.TARGET_UNIT, context).strip()
-        try:
-            self.write_report(report_path, request, outputs, unit)
-        except OSError as error:
-            raise QgsProcessingException(
-                f"{self.OUTPUT_REPORT}: the report could not be written to '{report_path}': "
-                f"{error.strerror or error}.") from error
-        results = {self.OUTPUT_MODEL: outputs.get(self.OUTPUT_MODEL),
-                   self.OUTPUT_REPORT: report_path}
-        for prefix, _, _ in SUBSETS:
-            for key in METRIC_KEYS:
-                results[prefix + key.upper()] = outputs.get(prefix + key.upper())
-        for key in (self.SKIPPED_SAMPLES, self.BEST_RESTART, self.BEST_EPOCH, self.EPOCHS_RUN,
-                    self.STOP_REASON):
-            results[key] = outputs.get(key)
-        return results
-
-    def write_report(self, path, request, outputs, unit):
         target_name = request[self.TARGET_NAME]
         report = HtmlReport(f"Neural network training: {target_name}")
         best_restart = outputs.get(self.BEST_RESTART)
@@ -496,14 +379,16 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
         report.definition_table(self.network_rows(request, outputs))
         report.heading("Training settings")
         report.definition_table(self.settings_rows(request))
-        report.write(path)
+        return report
 
     def network_rows(self, request, outputs):
         if self.SAMPLES in request:
             input_names = request[self.SAMPLES]["names"]
         else:
             input_names = request["INPUT_NAMES"]
-        ranges = self.training_ranges(outputs.get(self.OUTPUT_MODEL))
+        # The model file as the core wrote it; a report without the ranges beats no report.
+        summary = read_model_summary(outputs.get(self.OUTPUT_MODEL))
+        ranges = dict(zip(summary.input_names, summary.input_ranges)) if summary else {}
         rows = [("Inputs", ", ".join(
             f"{name} ({ranges[name][0]:.4g} to {ranges[name][1]:.4g})" if name in ranges else name
             for name in input_names))]
@@ -512,23 +397,9 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
                          f"{neurons} neurons, {request[self.HIDDEN_ACTIVATION]}"))
         rows.append(("Output layer", f"1 neuron ({request[self.TARGET_NAME]}), "
                                      f"{request[self.OUTPUT_ACTIVATION]}"))
-        rows.append(("Normalisation", "mapminmax to [−1, 1]"
-                     if request[self.NORMALISATION] == "minus_one_one" else "mapminmax to [0, 1]"))
+        rows.append(("Normalisation",
+                     choice_label(self.NORMALISATION_CHOICES, request[self.NORMALISATION])))
         return rows
-
-    @staticmethod
-    def training_ranges(model_path):
-        """{input name: (minimum, maximum)} from the model file; empty if it cannot be read.
-
-        Only for the report: smr:applymodel validates model files, the report just shows them.
-        """
-        try:
-            with open(model_path, encoding="utf-8") as stream:
-                inputs = json.load(stream).get("inputs", [])
-            return {item["name"]: (float(item["minimum"]), float(item["maximum"]))
-                    for item in inputs}
-        except (OSError, TypeError, ValueError, KeyError, AttributeError):
-            return {}
 
     def settings_rows(self, request):
         if self.SAMPLES in request:
@@ -538,8 +409,7 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
                       f"{request[self.RESAMPLING]} resampling; "
                       f"{self.MAX_SAMPLES} = {request[self.MAX_SAMPLES]} (0 = all)")
         rows = [("Samples", source),
-                ("Trainer", dict((value, label) for label, value in self.TRAINER_CHOICES)[
-                    request[self.TRAINER]])]
+                ("Trainer", choice_label(self.TRAINER_CHOICES, request[self.TRAINER]))]
         keys = [self.EPOCHS, self.GOAL, self.MAX_FAIL, self.DIVISION, self.TRAIN_RATIO,
                 self.VALIDATION_RATIO, self.TEST_RATIO, self.RESTARTS, self.SEED, self.THREADS]
         if request[self.TRAINER] == "lm":

@@ -77,9 +77,10 @@ SPECTRAL_INDEX_NSDSI1 = 4  # then NSDSI2 = 5, NSDSI3 = 6
 NSDSI_OPTIONS = ["NSDSI1 = (S1 − S2)/S1", "NSDSI2 = (S1 − S2)/S2", "NSDSI3 = (S1 − S2)/(S1 + S2)"]
 DEFAULT_NSDSI = 0  # NSDSI1, the provider's default NSDSI
 
-# smr:watercloudforward V1 options (algorithms/watercloud.py): 0 V1 = VWC, 1 V1 = 1.
+# V1 options of the water cloud algorithms (algorithms/watercloud.py): V1 = VWC or V1 = 1.
 V1_OPTIONS = ["VWC (paper 000)", "1 (paper 002)"]
-DEFAULT_V1 = 1  # paper 002's convention
+V1_VWC, V1_ONE = 0, 1
+DEFAULT_V1 = V1_ONE  # paper 002's convention
 UNIT_DB, UNIT_LINEAR = 0, 1  # the unit enums of the water cloud algorithms
 LINEAR_TO_DB = 1  # smr:backscatterconversion DIRECTION
 
@@ -213,6 +214,18 @@ def _from_child(child_id, output):
     return [QgsProcessingModelChildParameterSource.fromChildOutput(child_id, output)]
 
 
+def _reflectance_index(child_id, description, position, index, bands):
+    """smr:spectralindex of the model inputs BANDS, which are surface reflectance 0-1 already
+    (scale 1, offset 0); INDEX is the parameter source of its INDEX option."""
+    child = _child("smr:spectralindex", child_id, description, position)
+    child.addParameterSources("INDEX", index)
+    for band in bands:
+        child.addParameterSources(band, _from_input(band))
+    child.addParameterSources("SCALE", _static(1.0))
+    child.addParameterSources("OFFSET", _static(0.0))
+    return child
+
+
 def _model_output(child_id, child_output, name, description):
     output = QgsProcessingModelOutput(name, description)
     output.setChildId(child_id)
@@ -263,12 +276,9 @@ def _add_physical_chain(model, expose_outputs):
     Reads the model inputs of _physical_chain_inputs(). With expose_outputs the index, VWC, soil
     σ⁰ and vegetation contributions become model outputs; without, they stay intermediate.
     """
-    index = _child("smr:spectralindex", "index", "Spectral index (paper 000 eq. 4-6)", (480, 180))
-    index.addParameterSources("INDEX", _from_input_or_default("INDEX", DEFAULT_INDEX))
-    for band in ("GREEN", "RED", "NIR", "SWIR1"):
-        index.addParameterSources(band, _from_input(band))
-    index.addParameterSources("SCALE", _static(1.0))
-    index.addParameterSources("OFFSET", _static(0.0))
+    index = _reflectance_index("index", "Spectral index (paper 000 eq. 4-6)", (480, 180),
+                               _from_input_or_default("INDEX", DEFAULT_INDEX),
+                               ("GREEN", "RED", "NIR", "SWIR1"))
     if expose_outputs:
         index.setModelOutputs({"INDEX": _model_output(
             "index", "OUTPUT", "INDEX", "Vegetation index")})
@@ -290,14 +300,14 @@ def _add_physical_chain(model, expose_outputs):
         inversion = _child("smr:watercloudinversion", child_id,
                            f"Water cloud inversion {polarisation} (paper 000 eq. 10)", (840, y))
         inversion.addParameterSources("SIGMA0", _from_input(f"SIGMA0_{polarisation}"))
-        inversion.addParameterSources("SIGMA0_UNIT", _static(0))  # dB
+        inversion.addParameterSources("SIGMA0_UNIT", _static(UNIT_DB))
         inversion.addParameterSources("VWC", _from_child("vwc", "OUTPUT"))
         inversion.addParameterSources("ANGLE", _from_input("ANGLE"))
         a, b = DEFAULTS_AB[polarisation]
         inversion.addParameterSources("A", _from_input_or_default(f"A_{polarisation}", a))
         inversion.addParameterSources("B", _from_input_or_default(f"B_{polarisation}", b))
-        inversion.addParameterSources("V1", _static(0))  # V1 = VWC, paper 000
-        inversion.addParameterSources("OUTPUT_UNIT", _static(0))  # dB
+        inversion.addParameterSources("V1", _static(V1_VWC))  # paper 000
+        inversion.addParameterSources("OUTPUT_UNIT", _static(UNIT_DB))
         if expose_outputs:
             inversion.setModelOutputs({
                 "SOIL_SIGMA0": _model_output(
@@ -319,10 +329,12 @@ def build_paper000_model():
             "(NDVI, NDMI or NDWI, eq. 4-6) gives the vegetation water content VWC (eq. 7-9); the "
             "water cloud model (eq. 1-3, V1 = V2 = VWC) is inverted for VV and VH (eq. 10) to "
             "remove the vegetation from σ⁰. Run it once per index to get the paper's six "
-            "polarisation × index combinations. Outputs: the index, VWC, the soil σ⁰ and the "
-            "vegetation contribution σ⁰ − σ⁰_soil (dB) for VV and VH. The soil σ⁰ outputs are on "
-            "the σ⁰ VV / σ⁰ VH grid; the index and VWC on the grid of the NIR band. Pixels where "
-            "σ⁰ ≤ σ⁰_veg are nodata."),
+            "polarisation × index combinations. Outputs: the index (unitless), VWC (kg/m²; a "
+            "negative VWC is set to 0), the soil σ⁰ and the vegetation contribution "
+            "σ⁰ − σ⁰_soil (dB) for VV and VH. The soil σ⁰ outputs are on the σ⁰ VV / σ⁰ VH grid; "
+            "the index and VWC on the grid of the NIR band. A pixel that is nodata in an input is "
+            "nodata in the outputs; pixels where σ⁰ ≤ σ⁰_veg (the inversion is undefined) are "
+            "nodata too."),
         parameter_help))
     return model
 
@@ -497,7 +509,11 @@ def build_paper000_soil_moisture_model():
             "network file, the training report with the in-situ r², RMSE and MAE of paper 000 "
             "Table 2, the report of the map against the reference, and their numbers. The "
             "in-situ metrics are per station (point values carry the speckle); the map metrics "
-            "are per pixel."),
+            "are per pixel. Nodata: a station where the measured or a sampled value is missing "
+            "(e.g. a pixel where σ⁰ ≤ σ⁰_veg, which the inversion leaves nodata) is skipped and "
+            "counted; a pixel where any of the four rasters is nodata is nodata in the map and "
+            "counted (NODATA_PIXELS), and pixels without a reference value are left out of the "
+            "map's metrics."),
         parameter_help))
     return model
 
@@ -532,23 +548,17 @@ def build_paper003_model():
         "mpdi", "OUTPUT", "MPDI", "MPDI (passive-microwave grid)")})
     model.addChildAlgorithm(mpdi)
 
-    nsdsi = _child("smr:spectralindex", "nsdsi", "NSDSI (paper 003)", (480, 250))
     # The model's NSDSI options are spectralindex's NSDSI1-3 options, from index 4 on.
-    nsdsi.addParameterSources("INDEX", [QgsProcessingModelChildParameterSource.fromExpression(
-        f"to_int(coalesce(@NSDSI, {DEFAULT_NSDSI})) + {SPECTRAL_INDEX_NSDSI1}")])
-    nsdsi.addParameterSources("SWIR1", _from_input("SWIR1"))
-    nsdsi.addParameterSources("SWIR2", _from_input("SWIR2"))
-    nsdsi.addParameterSources("SCALE", _static(1.0))
-    nsdsi.addParameterSources("OFFSET", _static(0.0))
+    nsdsi = _reflectance_index(
+        "nsdsi", "NSDSI (paper 003)", (480, 250),
+        [QgsProcessingModelChildParameterSource.fromExpression(
+            f"to_int(coalesce(@NSDSI, {DEFAULT_NSDSI})) + {SPECTRAL_INDEX_NSDSI1}")],
+        ("SWIR1", "SWIR2"))
     nsdsi.setModelOutputs({"NSDSI": _model_output("nsdsi", "OUTPUT", "NSDSI", "NSDSI")})
     model.addChildAlgorithm(nsdsi)
 
-    ndvi = _child("smr:spectralindex", "ndvi", "NDVI (paper 003; paper 000 eq. 4)", (480, 450))
-    ndvi.addParameterSources("INDEX", _static(SPECTRAL_INDEX_NDVI))
-    ndvi.addParameterSources("RED", _from_input("RED"))
-    ndvi.addParameterSources("NIR", _from_input("NIR"))
-    ndvi.addParameterSources("SCALE", _static(1.0))
-    ndvi.addParameterSources("OFFSET", _static(0.0))
+    ndvi = _reflectance_index("ndvi", "NDVI (paper 003; paper 000 eq. 4)", (480, 450),
+                              _static(SPECTRAL_INDEX_NDVI), ("RED", "NIR"))
     ndvi.setModelOutputs({"NDVI": _model_output("ndvi", "OUTPUT", "NDVI", "NDVI")})
     model.addChildAlgorithm(ndvi)
 
@@ -563,7 +573,9 @@ def build_paper003_model():
         "inputs: MPDI on the coarse passive-microwave grid of TBV, NSDSI on the grid of SWIR1, "
         "NDVI on the grid of RED. Paper 003 then aggregates the optical predictors to the "
         "microwave grid by averaging before training (not part of this model). Reflectance "
-        "bands must be surface reflectance (0-1); a zero denominator gives nodata.",
+        "bands must be surface reflectance (0-1), brightness temperatures in kelvin; the three "
+        "indices are unitless. A pixel that is nodata in an input is nodata in the output, and a "
+        "zero denominator gives nodata.",
         parameter_help))
     return model
 
@@ -620,7 +632,9 @@ def build_forward_model():
         "pixels and compare), to see how much σ⁰ a vegetation change would add or mask, or to "
         "make synthetic σ⁰. V1 = 1 (paper 002) by default, V1 = VWC (paper 000) on request. The "
         "model is additive in linear power, so it runs in linear units and the conversion to dB "
-        "comes last. Outputs: total σ⁰ in linear units and in dB, on the grid of the soil σ⁰.",
+        "comes last. Units: soil σ⁰ in dB, VWC in kg/m², θ in degrees, B in m²/kg, A in m²/kg "
+        "with V1 = VWC and unitless with V1 = 1. Outputs: total σ⁰ in linear units and in dB, on "
+        "the grid of the soil σ⁰; a pixel that is nodata in an input is nodata in both.",
         parameter_help))
     return model
 

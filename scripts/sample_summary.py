@@ -50,8 +50,9 @@ PAPER000_TABLE2 = {"r2": 0.7220, "rmse": 0.0310, "mae": 0.0230}
 MAP_RMSE_AGREEMENT = 1e-4
 
 
-def read(path, like=None):
-    """Band 1 as float64 with nodata as NaN; resampled (bilinear) onto LIKE's grid if given."""
+def read(path, like=None, resampling="bilinear"):
+    """Band 1 as float64 with nodata as NaN; resampled onto the grid LIKE = (width, height,
+    transform) if given and different."""
     dataset = gdal.Open(str(path))
     if like is not None and (dataset.RasterXSize, dataset.RasterYSize,
                              dataset.GetGeoTransform()) != like:
@@ -59,7 +60,7 @@ def read(path, like=None):
         bounds = (transform[0], transform[3] + height * transform[5],
                   transform[0] + width * transform[1], transform[3])
         dataset = gdal.Warp("", dataset, format="MEM", outputBounds=bounds, width=width,
-                            height=height, resampleAlg="bilinear")
+                            height=height, resampleAlg=resampling)
     band = dataset.GetRasterBand(1)
     values = band.ReadAsArray().astype(np.float64)
     nodata = band.GetNoDataValue()
@@ -71,16 +72,6 @@ def read(path, like=None):
 def grid(path):
     dataset = gdal.Open(str(path))
     return dataset.RasterXSize, dataset.RasterYSize, dataset.GetGeoTransform()
-
-
-def averaged(path, like):
-    """Band 1 of PATH averaged onto the (coarser) grid LIKE = (width, height, transform)."""
-    width, height, transform = like
-    bounds = (transform[0], transform[3] + height * transform[5],
-              transform[0] + width * transform[1], transform[3])
-    dataset = gdal.Warp("", str(path), format="MEM", outputBounds=bounds, width=width,
-                        height=height, resampleAlg="average")
-    return dataset.GetRasterBand(1).ReadAsArray().astype(np.float64)
 
 
 def log_gamma_moments(looks):
@@ -103,9 +94,8 @@ def log_gamma_moments(looks):
     return decibel * (digamma - np.log(looks)), decibel * np.sqrt(trigamma)
 
 
-def summarise(data_dir, output_dir):
+def summarise(data_dir, output_dir, scene):
     """One row per polarisation × index combination of paper 000 (empty when none was run)."""
-    scene = json.loads((data_dir / "scene.json").read_text())
     radar_grid = grid(data_dir / "sigma0_vv_db.tif")
     soil_moisture = read(data_dir / "truth_soil_moisture.tif")
     true_vwc = read(data_dir / "truth_vwc.tif")
@@ -172,7 +162,7 @@ def summarise_paper003(data_dir, folder):
     mpdi = read(folder / "mpdi.tif").ravel()
     correlations = {}
     for key, file_name in (("soil_moisture", "truth_soil_moisture.tif"), ("vwc", "truth_vwc.tif")):
-        truth = averaged(data_dir / file_name, passive_grid).ravel()
+        truth = read(data_dir / file_name, like=passive_grid, resampling="average").ravel()
         both = np.isfinite(mpdi) & np.isfinite(truth)
         correlations[key] = float(np.corrcoef(mpdi[both], truth[both])[0, 1])
     return {"predictors": predictors, "mpdi_correlation_with_truth": correlations}
@@ -351,26 +341,21 @@ def main():
     data_dir, output_dir = Path(sys.argv[1]), Path(sys.argv[2])
     scene = json.loads((data_dir / "scene.json").read_text())
     sections = []
-    rows = summarise(data_dir, output_dir)
-    if rows:
-        sections.append(table(rows))
-        (output_dir / "summary.json").write_text(json.dumps(rows, indent=2) + "\n",
-                                                 encoding="utf-8")
-    paper003 = summarise_paper003(data_dir, output_dir / "paper003")
-    if paper003 is not None:
-        sections.append(paper003_table(paper003))
-        (output_dir / "paper003" / "summary.json").write_text(
-            json.dumps(paper003, indent=2) + "\n", encoding="utf-8")
+
+    def add_section(summary, format_table, json_file):
+        """A model's table and its summary.json; nothing when that model was not run (None, or
+        no paper 000 rows)."""
+        if summary:
+            sections.append(format_table(summary))
+            json_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+    add_section(summarise(data_dir, output_dir, scene), table, output_dir / "summary.json")
+    add_section(summarise_paper003(data_dir, output_dir / "paper003"), paper003_table,
+                output_dir / "paper003" / "summary.json")
     forward = summarise_forward(data_dir, output_dir / "forward", scene)
-    if forward is not None:
-        sections.append(forward_table(forward))
-        (output_dir / "forward" / "summary.json").write_text(
-            json.dumps(forward, indent=2) + "\n", encoding="utf-8")
+    add_section(forward, forward_table, output_dir / "forward" / "summary.json")
     soil_moisture = summarise_soil_moisture(data_dir, output_dir / "paper000_sm")
-    if soil_moisture is not None:
-        sections.append(soil_moisture_table(soil_moisture))
-        (output_dir / "paper000_sm" / "summary.json").write_text(
-            json.dumps(soil_moisture, indent=2) + "\n", encoding="utf-8")
+    add_section(soil_moisture, soil_moisture_table, output_dir / "paper000_sm" / "summary.json")
     if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
     text = "\n\n".join(sections)

@@ -10,14 +10,13 @@ Environment: SMR_EXECUTABLE (the smr binary; default the installed one), SMR_PLU
 folder holding the plugin folder smr; default build/plugins).
 """
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from qgis_process_helpers import QGIS_PROCESS, REPO_ROOT, SIZE, TIMEOUT
+from qgis_process_helpers import QGIS_PROCESS, REPO_ROOT, SIZE, TIMEOUT, generate_scene
 
 
 def _plugins_dir():
@@ -62,10 +61,5 @@ def qgis_env(tmp_path_factory):
 @pytest.fixture(scope="session")
 def scene(qgis_env, tmp_path_factory):
     """A SIZE × SIZE sample scene (seed 42) and its scene.json."""
-    folder = tmp_path_factory.mktemp("scene")
-    request = json.dumps({"OUTPUT_DIR": str(folder), "WIDTH": SIZE, "HEIGHT": SIZE, "SEED": 42})
-    result = subprocess.run([qgis_env["SMR_TEST_EXECUTABLE"], "samplescene"], input=request,
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    assert result.returncode == 0, f"smr samplescene failed:\n{result.stdout}\n{result.stderr}"
-    description = json.loads((folder / "scene.json").read_text())
-    return folder, description
+    return generate_scene(qgis_env["SMR_TEST_EXECUTABLE"], tmp_path_factory.mktemp("scene"),
+                          WIDTH=SIZE, HEIGHT=SIZE, SEED=42)

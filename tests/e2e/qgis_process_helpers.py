@@ -1,5 +1,6 @@
 """Running a sample model through qgis_process and reading its rasters (tests/e2e)."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,8 @@ SAMPLE_PROJECTS = REPO_ROOT / "sample_projects"
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 SIZE = 200  # radar pixels per side: a 4 km scene, 134 × 134 optical and 7 × 7 passive pixels
 TIMEOUT = 300
+# Float32 outputs against a float64 recomputation from the (Float32) inputs.
+RTOL = 1e-4
 
 
 def arguments_list(arguments):
@@ -20,13 +23,23 @@ def arguments_list(arguments):
     return [f"{key}={value}" for key, value in arguments.items() if value is not None]
 
 
-def model_arguments(inputs, outputs, output_dir=None, **values):
-    """qgis_process arguments: the inputs, each output KEY=output_dir/name, then `values`."""
-    arguments = dict(inputs)
-    if output_dir is not None:
-        arguments.update({key: output_dir / name for key, name in outputs.items()})
+def model_arguments(scene_dir, inputs, outputs, output_dir, **values):
+    """qgis_process arguments: each input KEY=scene_dir/file, each output KEY=output_dir/name,
+    then `values` (a value None leaves that key out)."""
+    arguments = {key: scene_dir / name for key, name in inputs.items()}
+    arguments.update({key: output_dir / name for key, name in outputs.items()})
     arguments.update(values)
     return arguments_list(arguments)
+
+
+def generate_scene(executable, folder, **request):
+    """`smr samplescene` into FOLDER with REQUEST (WIDTH, HEIGHT, SEED, POINTS…): (FOLDER, the
+    parsed scene.json)."""
+    request = json.dumps({"OUTPUT_DIR": str(folder), **request})
+    result = subprocess.run([executable, "samplescene"], input=request, capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, f"smr samplescene failed:\n{result.stdout}\n{result.stderr}"
+    return folder, json.loads((folder / "scene.json").read_text())
 
 
 def assert_model_file_is_portable(model, algorithms):
@@ -37,7 +50,7 @@ def assert_model_file_is_portable(model, algorithms):
     assert str(REPO_ROOT) not in text, "the model must not hold absolute paths of this checkout"
 
 
-def assert_matches(actual, expected, name, rtol):
+def assert_matches(actual, expected, name, rtol=RTOL):
     """Same nodata as the recomputation, values within rtol where valid."""
     valid = np.isfinite(expected)
     assert valid.mean() > 0.99, f"{name}: the inputs are mostly nodata"
@@ -45,20 +58,39 @@ def assert_matches(actual, expected, name, rtol):
     np.testing.assert_allclose(actual[valid], expected[valid], rtol=rtol, err_msg=name)
 
 
-def run_model(env, model, arguments):
-    """qgis_process.bin run MODEL -- ARGUMENTS (a list of KEY=value strings)."""
-    command = [QGIS_PROCESS, "run", str(model), "--", *arguments]
+def run_model(env, model, arguments, *options):
+    """qgis_process.bin run [OPTIONS] MODEL -- ARGUMENTS (a list of KEY=value strings)."""
+    command = [QGIS_PROCESS, "run", *options, str(model), "--", *arguments]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT,
                           cwd=REPO_ROOT)
 
 
-def run_model_ok(env, model, arguments):
-    result = run_model(env, model, arguments)
+def assert_succeeded(result):
     assert result.returncode == 0, (
         f"qgis_process exited {result.returncode}\n--- stdout\n{result.stdout}\n"
         f"--- stderr\n{result.stderr}")
+
+
+def run_model_ok(env, model, arguments):
+    result = run_model(env, model, arguments)
+    assert_succeeded(result)
     assert "ERROR" not in result.stdout, result.stdout
     return result
+
+
+def run_model_results(env, model, arguments):
+    """qgis_process run --json: the model's results, its numbers as numbers (the text report of
+    run_model_ok prints them as text)."""
+    result = run_model(env, model, arguments, "--json")
+    assert_succeeded(result)
+    return json.loads(result.stdout)["results"]
+
+
+def assert_run_fails_naming(result, parameter):
+    """qgis_process refused or failed the run, and what it printed names PARAMETER."""
+    printed = result.stdout + result.stderr
+    assert result.returncode != 0 or "ERROR" in printed
+    assert parameter in printed
 
 
 def read(path):
@@ -77,6 +109,16 @@ def grid(path):
     dataset = gdal.Open(str(path))
     return (dataset.RasterXSize, dataset.RasterYSize, dataset.GetGeoTransform(),
             dataset.GetSpatialRef().GetAuthorityCode(None))
+
+
+def warp_onto_grid(source, like, destination="", **options):
+    """SOURCE warped onto the extent and size of the raster LIKE (same CRS) with gdal.Warp and its
+    OPTIONS (resampleAlg, format, outputType…); the destination dataset."""
+    width, height, transform, _ = grid(like)
+    bounds = (transform[0], transform[3] + height * transform[5],
+              transform[0] + width * transform[1], transform[3])
+    return gdal.Warp(str(destination), str(source), outputBounds=bounds, width=width,
+                     height=height, **options)
 
 
 def assert_float32_geotiff(path):

@@ -16,21 +16,18 @@ import pytest
 from osgeo import gdal
 
 import qgis_process_helpers as helpers
-from qgis_process_helpers import SAMPLE_PROJECTS, grid, read
+from qgis_process_helpers import SAMPLE_PROJECTS, assert_matches, grid, read
 
 MODEL = SAMPLE_PROJECTS / "wcm_forward_simulation.model3"
+INPUTS = {"SIGMA_SOIL": "truth_sigma_soil_vv_db.tif", "VWC": "truth_vwc.tif",
+          "ANGLE": "incidence_angle.tif"}
 OUTPUTS = {"forward:SIGMA0_LINEAR": "sigma0_linear.tif", "db:SIGMA0_DB": "sigma0_db.tif"}
 V1_VWC, V1_ONE = 0, 1  # the model's V1 options
 DEFAULT_A, DEFAULT_B = 0.12, 0.09  # the model's defaults (the sample scene's VV values)
-RTOL = 1e-4
 
 
 def model_arguments(scene_dir, output_dir, **values):
-    return helpers.model_arguments({
-        "SIGMA_SOIL": scene_dir / "truth_sigma_soil_vv_db.tif",
-        "VWC": scene_dir / "truth_vwc.tif",
-        "ANGLE": scene_dir / "incidence_angle.tif",
-    }, OUTPUTS, output_dir, **values)
+    return helpers.model_arguments(scene_dir, INPUTS, OUTPUTS, output_dir, **values)
 
 
 def water_cloud(sigma_soil_db, vwc, angle_deg, a, b, v1_is_vwc):
@@ -39,26 +36,6 @@ def water_cloud(sigma_soil_db, vwc, angle_deg, a, b, v1_is_vwc):
     gamma2 = np.exp(-2.0 * b * vwc / cos_theta)
     v1 = vwc if v1_is_vwc else 1.0
     return a * v1 * cos_theta * (1.0 - gamma2) + gamma2 * 10.0 ** (sigma_soil_db / 10.0)
-
-
-def expected_from_scene(scene_dir, a, b, v1_is_vwc):
-    return water_cloud(read(scene_dir / "truth_sigma_soil_vv_db.tif"),
-                       read(scene_dir / "truth_vwc.tif"),
-                       read(scene_dir / "incidence_angle.tif"), a, b, v1_is_vwc)
-
-
-@pytest.fixture(scope="session")
-def paper000_run(qgis_env, scene, tmp_path_factory):
-    """The scene's own σ⁰ VV set-up: its VV A and B with V1 = VWC (paper 000)."""
-    scene_dir, description = scene
-    output_dir = tmp_path_factory.mktemp("forward_paper000")
-    helpers.run_model_ok(qgis_env, MODEL, model_arguments(
-        scene_dir, output_dir, A=description["VV"]["A"], B=description["VV"]["B"], V1=V1_VWC))
-    return output_dir
-
-
-def assert_matches(actual, expected, name):
-    helpers.assert_matches(actual, expected, name, RTOL)
 
 
 def assert_db_is_the_linear_output(output_dir):
@@ -71,8 +48,27 @@ def assert_db_is_the_linear_output(output_dir):
                                atol=1e-4, err_msg="dB output != 10·log10(linear output)")
 
 
-def test_model_file_is_the_one_build_models_writes():
-    helpers.assert_model_file_is_portable(MODEL, ("smr:watercloudforward", "smr:backscatterconversion"))
+def assert_simulates_the_scene(output_dir, scene_dir, a, b, v1_is_vwc, name):
+    """The linear output is the water cloud model of the inputs, the dB output the same in dB."""
+    expected = water_cloud(read(scene_dir / INPUTS["SIGMA_SOIL"]), read(scene_dir / INPUTS["VWC"]),
+                           read(scene_dir / INPUTS["ANGLE"]), a, b, v1_is_vwc)
+    assert_matches(read(output_dir / "sigma0_linear.tif"), expected, name)
+    assert_db_is_the_linear_output(output_dir)
+
+
+@pytest.fixture(scope="session")
+def paper000_run(qgis_env, scene, tmp_path_factory):
+    """The scene's own σ⁰ VV set-up: its VV A and B with V1 = VWC (paper 000)."""
+    scene_dir, description = scene
+    output_dir = tmp_path_factory.mktemp("forward_paper000")
+    helpers.run_model_ok(qgis_env, MODEL, model_arguments(
+        scene_dir, output_dir, A=description["VV"]["A"], B=description["VV"]["B"], V1=V1_VWC))
+    return output_dir
+
+
+def test_model_file_is_portable():
+    helpers.assert_model_file_is_portable(MODEL, ("smr:watercloudforward",
+                                                  "smr:backscatterconversion"))
 
 
 def test_outputs_are_rasters_on_the_soil_backscatter_grid(paper000_run, scene):
@@ -85,10 +81,8 @@ def test_outputs_are_rasters_on_the_soil_backscatter_grid(paper000_run, scene):
 
 def test_paper000_convention_is_the_water_cloud_model(paper000_run, scene):
     scene_dir, description = scene
-    expected = expected_from_scene(scene_dir, description["VV"]["A"], description["VV"]["B"],
-                                   v1_is_vwc=True)
-    assert_matches(read(paper000_run / "sigma0_linear.tif"), expected, "σ⁰ linear, V1 = VWC")
-    assert_db_is_the_linear_output(paper000_run)
+    assert_simulates_the_scene(paper000_run, scene_dir, description["VV"]["A"],
+                               description["VV"]["B"], True, "σ⁰ linear, V1 = VWC")
 
 
 def test_simulation_matches_the_observed_backscatter_on_average(paper000_run, scene):
@@ -110,9 +104,8 @@ def test_defaults_are_paper002_and_the_model_a_b(qgis_env, scene, tmp_path_facto
     scene_dir, _ = scene
     output_dir = tmp_path_factory.mktemp("forward_defaults")
     helpers.run_model_ok(qgis_env, MODEL, model_arguments(scene_dir, output_dir))
-    expected = expected_from_scene(scene_dir, DEFAULT_A, DEFAULT_B, v1_is_vwc=False)
-    assert_matches(read(output_dir / "sigma0_linear.tif"), expected, "σ⁰ linear, defaults")
-    assert_db_is_the_linear_output(output_dir)
+    assert_simulates_the_scene(output_dir, scene_dir, DEFAULT_A, DEFAULT_B, False,
+                               "σ⁰ linear, defaults")
 
 
 def test_paper002_convention_with_other_a_b(qgis_env, scene, tmp_path_factory):
@@ -120,21 +113,16 @@ def test_paper002_convention_with_other_a_b(qgis_env, scene, tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("forward_paper002")
     helpers.run_model_ok(qgis_env, MODEL, model_arguments(
         scene_dir, output_dir, A=0.3, B=0.2, V1=V1_ONE))
-    expected = expected_from_scene(scene_dir, 0.3, 0.2, v1_is_vwc=False)
-    assert_matches(read(output_dir / "sigma0_linear.tif"), expected, "σ⁰ linear, V1 = 1")
-    assert_db_is_the_linear_output(output_dir)
+    assert_simulates_the_scene(output_dir, scene_dir, 0.3, 0.2, False, "σ⁰ linear, V1 = 1")
 
 
 def test_vwc_on_another_grid_is_aligned(qgis_env, scene, tmp_path_factory):
     """A VWC on the 30 m optical grid is aligned to the soil σ⁰ grid, and the log says so."""
     scene_dir, _ = scene
     output_dir = tmp_path_factory.mktemp("forward_vwc_30m")
-    width, height, transform, _ = grid(scene_dir / "reflectance_nir.tif")
-    bounds = (transform[0], transform[3] + height * transform[5],
-              transform[0] + width * transform[1], transform[3])
     vwc_30m = output_dir / "vwc_30m.tif"
-    gdal.Warp(str(vwc_30m), str(scene_dir / "truth_vwc.tif"), outputBounds=bounds, width=width,
-              height=height, resampleAlg="average", outputType=gdal.GDT_Float32)
+    helpers.warp_onto_grid(scene_dir / "truth_vwc.tif", scene_dir / "reflectance_nir.tif",
+                           vwc_30m, resampleAlg="average", outputType=gdal.GDT_Float32)
     result = helpers.run_model_ok(qgis_env, MODEL, model_arguments(
         scene_dir, output_dir, VWC=vwc_30m, V1=V1_VWC))
     assert "VWC: aligned to the grid of SIGMA_SOIL" in result.stdout + result.stderr
@@ -149,6 +137,5 @@ def test_missing_vwc_fails(qgis_env, scene, tmp_path_factory):
     scene_dir, _ = scene
     output_dir = tmp_path_factory.mktemp("forward_missing")
     result = helpers.run_model(qgis_env, MODEL, model_arguments(scene_dir, output_dir, VWC=None))
-    assert result.returncode != 0 or "ERROR" in result.stdout + result.stderr
-    assert "VWC" in result.stdout + result.stderr
+    helpers.assert_run_fails_naming(result, "VWC")
     assert not (output_dir / "sigma0_db.tif").exists()

@@ -11,24 +11,30 @@ the numbers the model returns are those of its rasters.
 
 The scene is not conftest.py's (200 × 200 pixels, 60 stations): on 4 km the soil moisture varies
 too little (std 0.038 m³/m³) against the per-pixel speckle for a network trained on fewer than
-50 stations to show skill reliably. This one is 300 × 300 pixels (6 km, std ≈ 0.05 m³/m³) with paper 000's 100 stations.
+50 stations to show skill reliably. This one is 300 × 300 pixels (6 km, std ≈ 0.05 m³/m³) with
+paper 000's 100 stations.
 
 Run with /usr/bin/python3 -m pytest tests/e2e (scripts/run-tests sets the environment).
 """
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
 from osgeo import ogr
 
 import qgis_process_helpers as helpers
-from qgis_process_helpers import QGIS_PROCESS, REPO_ROOT, SAMPLE_PROJECTS, TIMEOUT, grid, read
+from qgis_process_helpers import SAMPLE_PROJECTS, grid, read
 
 SCENE = {"WIDTH": 300, "HEIGHT": 300, "SEED": 42, "POINTS": 100}
 
 MODEL = SAMPLE_PROJECTS / "paper000_soil_moisture.model3"
+INPUTS = {
+    "NIR": "reflectance_nir.tif", "SWIR1": "reflectance_swir1.tif",
+    "SIGMA0_VV": "sigma0_vv_db.tif", "SIGMA0_VH": "sigma0_vh_db.tif",
+    "ANGLE": "incidence_angle.tif", "INSITU": "insitu.gpkg",
+    "REFERENCE_SOIL_MOISTURE": "truth_soil_moisture.tif",
+}
 OUTPUTS = {
     "map:SOIL_MOISTURE": "soil_moisture.tif",
     "train:MODEL": "bp_network.json",
@@ -48,38 +54,14 @@ MAX_RMSE = 0.08
 
 
 def model_arguments(scene_dir, output_dir, **values):
-    return helpers.model_arguments({
-        "NIR": scene_dir / "reflectance_nir.tif",
-        "SWIR1": scene_dir / "reflectance_swir1.tif",
-        "SIGMA0_VV": scene_dir / "sigma0_vv_db.tif",
-        "SIGMA0_VH": scene_dir / "sigma0_vh_db.tif",
-        "ANGLE": scene_dir / "incidence_angle.tif",
-        "INSITU": scene_dir / "insitu.gpkg",
-        "REFERENCE_SOIL_MOISTURE": scene_dir / "truth_soil_moisture.tif",
-    }, OUTPUTS, output_dir, **values)
-
-
-def run_with_results(env, arguments):
-    """qgis_process run --json: the model's results, its numbers as numbers (the text report
-    prints them as text, and helpers.run_model gives only that)."""
-    command = [QGIS_PROCESS, "run", "--json", str(MODEL), "--", *arguments]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT,
-                            cwd=REPO_ROOT)
-    assert result.returncode == 0, (
-        f"qgis_process exited {result.returncode}\n--- stdout\n{result.stdout}\n"
-        f"--- stderr\n{result.stderr}")
-    return json.loads(result.stdout)["results"]
+    return helpers.model_arguments(scene_dir, INPUTS, OUTPUTS, output_dir, **values)
 
 
 @pytest.fixture(scope="module")
 def scene(qgis_env, tmp_path_factory):
     """A SCENE sample scene and its scene.json (this module's own; see the module's help)."""
-    folder = tmp_path_factory.mktemp("scene_100_stations")
-    request = json.dumps({"OUTPUT_DIR": str(folder), **SCENE})
-    result = subprocess.run([qgis_env["SMR_TEST_EXECUTABLE"], "samplescene"], input=request,
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    assert result.returncode == 0, f"smr samplescene failed:\n{result.stdout}\n{result.stderr}"
-    return folder, json.loads((folder / "scene.json").read_text())
+    return helpers.generate_scene(qgis_env["SMR_TEST_EXECUTABLE"],
+                                  tmp_path_factory.mktemp("scene_100_stations"), **SCENE)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +69,7 @@ def soil_moisture_run(qgis_env, scene, tmp_path_factory):
     """The model on the sample scene with every input given: (output folder, results)."""
     scene_dir, description = scene
     output_dir = tmp_path_factory.mktemp("paper000_soil_moisture")
-    results = run_with_results(qgis_env, model_arguments(
+    results = helpers.run_model_results(qgis_env, MODEL, model_arguments(
         scene_dir, output_dir, INDEX=1, TARGET_FIELD="sm_insitu", SEED=1,
         A_VV=description["VV"]["A"], B_VV=description["VV"]["B"],
         A_VH=description["VH"]["A"], B_VH=description["VH"]["B"]))
@@ -197,7 +179,7 @@ def test_defaults_are_the_model_defaults(soil_moisture_run, qgis_env, scene, tmp
     output_dir, _ = soil_moisture_run
     scene_dir, _ = scene
     defaults_dir = tmp_path_factory.mktemp("paper000_soil_moisture_defaults")
-    run_with_results(qgis_env, model_arguments(scene_dir, defaults_dir))
+    helpers.run_model_results(qgis_env, MODEL, model_arguments(scene_dir, defaults_dir))
     first = json.loads((output_dir / "bp_network.json").read_text(encoding="utf-8"))
     second = json.loads((defaults_dir / "bp_network.json").read_text(encoding="utf-8"))
     assert first["layers"] == second["layers"], "another network with the model's defaults"
@@ -210,6 +192,5 @@ def test_missing_stations_fail_without_a_map(qgis_env, scene, tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("paper000_soil_moisture_missing")
     result = helpers.run_model(qgis_env, MODEL, model_arguments(scene_dir, output_dir,
                                                                 INSITU=None))
-    assert result.returncode != 0 or "ERROR" in result.stdout + result.stderr
-    assert "INSITU" in result.stdout + result.stderr
+    helpers.assert_run_fails_naming(result, "INSITU")
     assert not (output_dir / "soil_moisture.tif").exists()

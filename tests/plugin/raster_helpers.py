@@ -1,11 +1,13 @@
-"""Tiny rasters for the plugin tests, written and read back with GDAL; a recording feedback."""
+"""Tiny rasters for the plugin tests, written and read back with GDAL; a recording feedback;
+runs that must fail or be cancelled."""
 
 import json
 import shlex
 
 import numpy as np
+import pytest
 from osgeo import gdal, osr
-from qgis.core import QgsProcessingFeedback
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 gdal.UseExceptions()
 
@@ -14,6 +16,9 @@ UTM_32N = 32632
 # A 30 m grid in UTM zone 32N (northern Italy), north-up.
 DEFAULT_ORIGIN = (600000.0, 5000000.0)
 DEFAULT_PIXEL_SIZE = 30.0
+# Rasters of CANCELLABLE_SIZE² pixels keep one smr thread busy past its first progress report, so
+# a cancel at that report arrives while work is left.
+CANCELLABLE_SIZE = 3000
 
 
 def write_raster(path, bands, nodata=None, epsg=UTM_32N, origin=DEFAULT_ORIGIN,
@@ -128,3 +133,21 @@ def write_points(path, columns, epsg=UTM_32N):
         layer.CreateFeature(feature)
     source = None
     return f"{path}|layername=points"
+
+
+def error_of(run, name, parameters):
+    """The message of the QgsProcessingException that running smr:<name> must raise."""
+    with pytest.raises(QgsProcessingException) as raised:
+        run(name, parameters)
+    return str(raised.value)
+
+
+def run_cancelled_at_first_progress(run, name, parameters):
+    """Run smr:<name> with one thread and cancel it at its first progress report: it must fail
+    with "Cancelled" after reporting progress. Returns the feedback."""
+    feedback = RecordingFeedback()
+    feedback.progressChanged.connect(lambda _: feedback.cancel())
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        run(name, dict(parameters, THREADS=1), feedback)
+    assert feedback.progress, "smr reported no progress before finishing"
+    return feedback

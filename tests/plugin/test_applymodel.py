@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qgis.core import (QgsApplication, QgsProcessingException, QgsProcessingParameterDefinition,
-                       QgsProject, QgsSingleBandPseudoColorRenderer)
+from qgis.core import (QgsApplication, QgsProcessingParameterDefinition, QgsProject,
+                       QgsSingleBandPseudoColorRenderer)
 from qgis.PyQt.QtGui import QColor
 
-from raster_helpers import (DEFAULT_PIXEL_SIZE, RecordingFeedback, assert_pixels, read_raster,
-                            read_values, write_raster)
+from raster_helpers import (CANCELLABLE_SIZE, DEFAULT_PIXEL_SIZE, RecordingFeedback, assert_pixels,
+                            error_of, read_raster, read_values, run_cancelled_at_first_progress,
+                            write_raster)
 
 NODATA = -9999.0
 # Paper 000's network shape in miniature: σ⁰ VV and VH (dB) in, soil moisture (m³/m³) out, one
@@ -65,12 +66,6 @@ def hand_estimate(vv, vh, target_range=TARGET_RANGE):
 @pytest.fixture
 def model(tmp_path):
     return write_model(tmp_path / "model.json")
-
-
-def error_of(run, parameters):
-    with pytest.raises(QgsProcessingException) as raised:
-        run("applymodel", parameters)
-    return str(raised.value)
 
 
 def test_output_equals_the_hand_computed_network(run_algorithm, model, tmp_path):
@@ -200,7 +195,7 @@ def test_reference_takes_the_grid_of_the_raster_at_that_position(run_algorithm, 
 def test_reference_beyond_the_rasters_given(run_without_core, model, tmp_path):
     vv = write_raster(tmp_path / "vv.tif", [[-10.0]])
     vh = write_raster(tmp_path / "vh.tif", [[-20.0]])
-    message = error_of(run_without_core, {
+    message = error_of(run_without_core, "applymodel", {
         "MODEL": model, "INPUTS": [vv, vh], "REFERENCE": 3, "OUTPUT": str(tmp_path / "sm.tif")})
     assert "REFERENCE (3)" in message and "1 to 2" in message
 
@@ -209,7 +204,7 @@ def test_reference_beyond_the_rasters_given(run_without_core, model, tmp_path):
 def test_wrong_number_of_rasters_lists_the_model_inputs(run_without_core, model, tmp_path,
                                                        raster_names):
     rasters = [write_raster(tmp_path / f"{name}.tif", [[-10.0]]) for name in raster_names]
-    message = error_of(run_without_core, {
+    message = error_of(run_without_core, "applymodel", {
         "MODEL": model, "INPUTS": rasters, "OUTPUT": str(tmp_path / "sm.tif")})
     assert "INPUTS" in message and "takes 2 input rasters" in message
     assert "VV, VH" in message and f"{len(raster_names)} were given" in message
@@ -219,7 +214,7 @@ def test_wrong_number_of_rasters_lists_the_model_inputs(run_without_core, model,
 def test_swapped_inputs_are_caught_by_their_names(run_algorithm, model, tmp_path):
     vv = write_raster(tmp_path / "VV.tif", [[-10.0]])
     vh = write_raster(tmp_path / "VH.tif", [[-20.0]])
-    message = error_of(run_algorithm, {
+    message = error_of(run_algorithm, "applymodel", {
         "MODEL": model, "INPUTS": [vh, vv], "OUTPUT": str(tmp_path / "sm.tif")})
     # The core compares the layer names (INPUT_NAMES) with the model's input names.
     assert message.startswith("INPUTS") and "'VH'" in message and "VV, VH" in message
@@ -305,7 +300,7 @@ def test_bad_model_file_is_rejected_naming_it(run_algorithm, tmp_path, text, wor
     path.write_text(text)
     vv = write_raster(tmp_path / "vv.tif", [[-10.0]])
     vh = write_raster(tmp_path / "vh.tif", [[-20.0]])
-    message = error_of(run_algorithm, {
+    message = error_of(run_algorithm, "applymodel", {
         "MODEL": str(path), "INPUTS": [vv, vh], "OUTPUT": str(tmp_path / "sm.tif")})
     for word in words:
         assert word in message
@@ -315,7 +310,7 @@ def test_bad_model_file_is_rejected_naming_it(run_algorithm, tmp_path, text, wor
 def test_missing_model_file(run_without_core, tmp_path):
     vv = write_raster(tmp_path / "vv.tif", [[-10.0]])
     missing = str(tmp_path / "no-such-model.json")
-    message = error_of(run_without_core, {
+    message = error_of(run_without_core, "applymodel", {
         "MODEL": missing, "INPUTS": [vv], "OUTPUT": str(tmp_path / "sm.tif")})
     assert message.startswith("MODEL: ") and missing in message and "does not exist" in message
 
@@ -323,26 +318,21 @@ def test_missing_model_file(run_without_core, tmp_path):
 def test_clamp_bounds_in_the_wrong_order(run_algorithm, model, tmp_path):
     vv = write_raster(tmp_path / "vv.tif", [[-10.0]])
     vh = write_raster(tmp_path / "vh.tif", [[-20.0]])
-    message = error_of(run_algorithm, {
+    message = error_of(run_algorithm, "applymodel", {
         "MODEL": model, "INPUTS": [vv, vh], "CLAMP_MIN": 0.5, "CLAMP_MAX": 0.1,
         "OUTPUT": str(tmp_path / "sm.tif")})
     assert "CLAMP_MIN" in message and "CLAMP_MAX" in message
 
 
 def test_cancel_leaves_no_output(run_algorithm, model, tmp_path):
-    size = 3000  # big enough that one thread is still busy when the first progress arrives
+    shape = (CANCELLABLE_SIZE, CANCELLABLE_SIZE)
     rng = np.random.default_rng(3)
-    vv = write_raster(tmp_path / "vv.tif", rng.uniform(-20.0, -5.0, (size, size)))
-    vh = write_raster(tmp_path / "vh.tif", rng.uniform(-30.0, -10.0, (size, size)))
+    vv = write_raster(tmp_path / "vv.tif", rng.uniform(-20.0, -5.0, shape))
+    vh = write_raster(tmp_path / "vh.tif", rng.uniform(-30.0, -10.0, shape))
     output_directory = tmp_path / "out"
     output_directory.mkdir()
-    output = output_directory / "sm.tif"
-    feedback = RecordingFeedback()
-    feedback.progressChanged.connect(lambda _: feedback.cancel())
-    with pytest.raises(QgsProcessingException, match="Cancelled"):
-        run_algorithm("applymodel", {
-            "MODEL": model, "INPUTS": [vv, vh], "THREADS": 1, "OUTPUT": str(output)}, feedback)
-    assert feedback.progress, "smr reported no progress before finishing"
+    run_cancelled_at_first_progress(run_algorithm, "applymodel", {
+        "MODEL": model, "INPUTS": [vv, vh], "OUTPUT": str(output_directory / "sm.tif")})
     assert list(output_directory.iterdir()) == []  # neither the output nor a temporary file
 
 

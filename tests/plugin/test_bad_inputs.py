@@ -3,7 +3,7 @@
 import pytest
 from qgis.core import QgsProcessingException
 
-from raster_helpers import write_raster
+from raster_helpers import error_of, write_raster
 
 
 @pytest.fixture
@@ -20,12 +20,6 @@ def four_bands(tmp_path):
 # layer for NIR: …"); the plugin's own message covers layers that reach it anyway. Either way the
 # message must name the parameter.
 UNLOADABLE = ("does not exist", "not a raster", "Could not load source layer for")
-
-
-def error_of(run, name, parameters):
-    with pytest.raises(QgsProcessingException) as raised:
-        run(name, parameters)
-    return str(raised.value)
 
 
 def test_band_number_out_of_range(run_without_core, red, four_bands, tmp_path):

@@ -148,20 +148,22 @@ def test_smr_executable_pointing_nowhere_is_a_clear_error(bridge, monkeypatch, t
         bridge.run_smr("mpdi", {}, RecordingFeedback())
 
 
+def install_smr_file(monkeypatch, tmp_path, text, mode):
+    """Write TEXT to an `smr` file with MODE and make it SMR_EXECUTABLE."""
+    path = tmp_path / "smr"
+    path.write_text(text)
+    path.chmod(mode)
+    monkeypatch.setenv("SMR_EXECUTABLE", str(path))
+
+
 def test_an_executable_that_cannot_start_is_a_clear_error(bridge, monkeypatch, tmp_path):
-    not_executable = tmp_path / "smr"
-    not_executable.write_text("not a program")
-    not_executable.chmod(0o644)
-    monkeypatch.setenv("SMR_EXECUTABLE", str(not_executable))
+    install_smr_file(monkeypatch, tmp_path, "not a program", 0o644)
     with pytest.raises(QgsProcessingException, match="Could not start"):
         bridge.run_smr("mpdi", {}, RecordingFeedback())
 
 
 def test_an_executable_that_ignores_stdin_does_not_hang_the_bridge(bridge, monkeypatch, tmp_path):
-    script = tmp_path / "smr"
-    script.write_text("#!/bin/sh\necho boom >&2\nexit 1\n")
-    script.chmod(0o755)
-    monkeypatch.setenv("SMR_EXECUTABLE", str(script))
+    install_smr_file(monkeypatch, tmp_path, "#!/bin/sh\necho boom >&2\nexit 1\n", 0o755)
     with pytest.raises(QgsProcessingException, match="internal error"):
         bridge.run_smr("mpdi", {"BIG": "x" * 1_000_000}, RecordingFeedback())
 

@@ -7,9 +7,9 @@ import re
 
 import numpy as np
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException
+from qgis.core import QgsApplication
 
-from raster_helpers import RecordingFeedback, write_points, write_raster
+from raster_helpers import RecordingFeedback, error_of, write_points, write_raster
 
 SAMPLE_COUNT = 200
 # Small and quick, yet enough for the smooth target below. One thread: OpenMP threads only slow
@@ -37,18 +37,19 @@ def sample_points(tmp_path):
     })
 
 
+def report_output(tmp_path):
+    return {"OUTPUT_REPORT": str(tmp_path / "report.html")}
+
+
+def training_outputs(tmp_path):
+    return {"OUTPUT_MODEL": str(tmp_path / "model.json"), **report_output(tmp_path)}
+
+
 def training_parameters(layer, tmp_path, **overrides):
     parameters = {"INPUT_LAYER": layer, "FEATURE_FIELDS": ["a", "b"], "TARGET_FIELD": "t",
-                  "TARGET_UNIT": "m³/m³", "OUTPUT_MODEL": str(tmp_path / "model.json"),
-                  "OUTPUT_REPORT": str(tmp_path / "report.html"), **SMALL_NETWORK}
+                  "TARGET_UNIT": "m³/m³", **training_outputs(tmp_path), **SMALL_NETWORK}
     parameters.update(overrides)
     return parameters
-
-
-def error_of(run, name, parameters):
-    with pytest.raises(QgsProcessingException) as raised:
-        run(name, parameters)
-    return str(raised.value)
 
 
 def images_in(report_path):
@@ -115,9 +116,7 @@ def test_train_with_both_sample_sources(run_without_core, sample_points, tmp_pat
 
 
 def test_train_without_samples(run_without_core, tmp_path):
-    message = error_of(run_without_core, "trainmlp", {
-        "OUTPUT_MODEL": str(tmp_path / "model.json"),
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+    message = error_of(run_without_core, "trainmlp", training_outputs(tmp_path))
     assert "No samples given" in message and "INPUT_LAYER" in message \
         and "TARGET_RASTER" in message
 
@@ -170,16 +169,14 @@ def test_group_division_of_raster_samples(run_without_core, tmp_path):
     raster = write_raster(tmp_path / "a.tif", [[0.1, 0.2]])
     message = error_of(run_without_core, "trainmlp", {
         "INPUT_RASTERS": [raster], "TARGET_RASTER": raster, "DIVISION": 3,
-        "OUTPUT_MODEL": str(tmp_path / "model.json"),
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        **training_outputs(tmp_path)})
     assert "Invalid value for DIVISION (group)" in message and "vector layer" in message
 
 
 def test_raster_samples_without_a_target(run_without_core, tmp_path):
     raster = write_raster(tmp_path / "a.tif", [[0.1, 0.2]])
     message = error_of(run_without_core, "trainmlp", {
-        "INPUT_RASTERS": [raster], "OUTPUT_MODEL": str(tmp_path / "model.json"),
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        "INPUT_RASTERS": [raster], **training_outputs(tmp_path)})
     assert "TARGET_RASTER is empty" in message
 
 
@@ -228,6 +225,8 @@ def test_train_on_vector_samples(run_algorithm, sample_points, tmp_path):
         assert expected in text, expected
     # Three scatter plots (train, validation, test) and the training curves.
     assert len(images_in(report)) == 4
+    # The inputs with their training ranges, read back from the model file.
+    assert re.search(r"<td>a \(-[\d.]+ to [\d.]+\), b \([\d.]+ to [\d.]+\)</td>", text)
 
 
 def test_the_same_seed_gives_the_same_model(run_algorithm, sample_points, tmp_path):
@@ -304,8 +303,7 @@ def test_train_on_raster_samples(run_algorithm, sample_rasters, tmp_path):
     feedback = RecordingFeedback()
     result = run_algorithm("trainmlp", {
         "INPUT_RASTERS": [vv, ndvi], "TARGET_RASTER": soil_moisture, "RESAMPLING": 0,
-        "OUTPUT_MODEL": str(tmp_path / "model.json"),
-        "OUTPUT_REPORT": str(tmp_path / "report.html"), **SMALL_NETWORK}, feedback)
+        **training_outputs(tmp_path), **SMALL_NETWORK}, feedback)
     request = feedback.request_sent()
     assert request["INPUT_RASTERS"] == [{"path": vv, "band": 1, "nodata": None},
                                         {"path": ndvi, "band": 1, "nodata": None}]
@@ -328,8 +326,7 @@ def test_raster_samples_limited_by_max_samples(run_algorithm, sample_rasters, tm
     vv, ndvi, soil_moisture = sample_rasters
     result = run_algorithm("trainmlp", {
         "INPUT_RASTERS": [vv, ndvi], "TARGET_RASTER": soil_moisture, "MAX_SAMPLES": 100,
-        "TARGET_NAME": "soil moisture", "OUTPUT_MODEL": str(tmp_path / "model.json"),
-        "OUTPUT_REPORT": str(tmp_path / "report.html"), **SMALL_NETWORK})
+        "TARGET_NAME": "soil moisture", **training_outputs(tmp_path), **SMALL_NETWORK})
     assert result["ALL_N"] == 100
     with open(result["OUTPUT_MODEL"], encoding="utf-8") as stream:
         assert json.load(stream)["target"]["name"] == "soil moisture"
@@ -364,7 +361,7 @@ def test_validation_of_an_offset_estimate_on_points(run_algorithm, tmp_path):
         "sm_estimate": estimate, "sm_probe": REFERENCE_VALUES + [0.2]})
     result = run_algorithm("validationmetrics", {
         "INPUT_LAYER": layer, "ESTIMATE_FIELD": "sm_estimate", "REFERENCE_FIELD": "sm_probe",
-        "UNIT": "m³/m³", "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        "UNIT": "m³/m³", **report_output(tmp_path)})
     # estimate = reference + 0.01: bias and RMSE 0.01, no unbiased error, a perfect correlation.
     assert_metrics(result, {"BIAS": 0.01, "RMSE": 0.01, "MAE": 0.01, "UBRMSE": 0.0, "R": 1.0,
                             "R2": 1.0, "N": 6}, tolerance=1e-7)
@@ -380,7 +377,7 @@ def test_validation_with_fewer_than_two_pairs(run_algorithm, tmp_path):
                                                    "probe": [0.25, 0.3]})
     result = run_algorithm("validationmetrics", {
         "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "probe",
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        **report_output(tmp_path)})
     assert (result["N"], result["SKIPPED"]) == (1, 1)
     assert all(result[key] is None for key in ("R", "R2", "NSE", "RMSE", "UBRMSE", "MAE", "BIAS"))
     assert "<td class=\"number\">—</td>" in (tmp_path / "report.html").read_text(
@@ -397,7 +394,7 @@ def test_validation_metrics_against_hand_computed_values_with_groups(run_algorit
     feedback = RecordingFeedback()
     result = run_algorithm("validationmetrics", {
         "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "reference",
-        "GROUP_FIELD": "station", "OUTPUT_REPORT": str(tmp_path / "report.html")}, feedback)
+        "GROUP_FIELD": "station", **report_output(tmp_path)}, feedback)
     assert feedback.request_sent()["PAIRS"]["groups"] == stations
     assert_metrics(result, expected_metrics(estimate, reference))
     assert result["SKIPPED"] == 0
@@ -422,7 +419,7 @@ def test_validation_on_rasters_of_different_grids(run_algorithm, tmp_path):
     feedback = RecordingFeedback()
     result = run_algorithm("validationmetrics", {
         "ESTIMATE": estimate, "REFERENCE_RASTER": reference, "RESAMPLING": 0,
-        "OUTPUT_REPORT": str(tmp_path / "report.html")}, feedback)
+        **report_output(tmp_path)}, feedback)
     request = feedback.request_sent()
     assert request["REFERENCE"] == "ESTIMATE" and request["RESAMPLING"] == "nearest"
     assert any("REFERENCE_RASTER" in line and "aligned" in line for line in feedback.infos)
@@ -437,18 +434,22 @@ def test_validation_on_rasters_of_one_grid(run_algorithm, tmp_path):
     reference = write_raster(tmp_path / "reference.tif", reference_values)
     estimate = write_raster(tmp_path / "estimate.tif", estimate_values)
     result = run_algorithm("validationmetrics", {
-        "ESTIMATE": estimate, "REFERENCE_RASTER": reference,
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        "ESTIMATE": estimate, "REFERENCE_RASTER": reference, **report_output(tmp_path)})
     # Float32 rasters: the expected values are computed from the stored single-precision values.
     assert_metrics(result, expected_metrics(estimate_values.astype(np.float32),
                                             reference_values.astype(np.float32)), tolerance=1e-6)
 
 
-def test_validation_with_a_missing_field(run_without_core, tmp_path):
-    layer = write_points(tmp_path / "pairs.gpkg", {"estimate": [0.1, 0.2], "probe": [0.1, 0.3]})
+@pytest.fixture
+def estimate_and_probe(tmp_path):
+    """Two pairs in the numeric fields "estimate" and "probe"."""
+    return write_points(tmp_path / "pairs.gpkg", {"estimate": [0.1, 0.2], "probe": [0.1, 0.3]})
+
+
+def test_validation_with_a_missing_field(run_without_core, estimate_and_probe, tmp_path):
     message = error_of(run_without_core, "validationmetrics", {
-        "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "reference",
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        "INPUT_LAYER": estimate_and_probe, "ESTIMATE_FIELD": "estimate",
+        "REFERENCE_FIELD": "reference", **report_output(tmp_path)})
     assert "Invalid value for REFERENCE_FIELD ('reference')" in message
     assert "its fields are" in message and "probe" in message
 
@@ -457,30 +458,29 @@ def test_validation_with_a_text_field(run_without_core, tmp_path):
     layer = write_points(tmp_path / "pairs.gpkg", {"estimate": [0.1, 0.2], "probe": ["a", "b"]})
     message = error_of(run_without_core, "validationmetrics", {
         "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "probe",
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        **report_output(tmp_path)})
     assert "Invalid value for REFERENCE_FIELD ('probe')" in message and "not numeric" in message
 
 
-def test_validation_with_both_or_no_pair_sources(run_without_core, tmp_path):
-    layer = write_points(tmp_path / "pairs.gpkg", {"estimate": [0.1, 0.2], "probe": [0.1, 0.3]})
+def test_validation_with_both_or_no_pair_sources(run_without_core, estimate_and_probe,
+                                                 tmp_path):
     raster = write_raster(tmp_path / "sm.tif", [[0.1, 0.2]])
-    report = str(tmp_path / "report.html")
     message = error_of(run_without_core, "validationmetrics", {
-        "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "probe",
-        "ESTIMATE": raster, "REFERENCE_RASTER": raster, "OUTPUT_REPORT": report})
+        "INPUT_LAYER": estimate_and_probe, "ESTIMATE_FIELD": "estimate",
+        "REFERENCE_FIELD": "probe", "ESTIMATE": raster, "REFERENCE_RASTER": raster,
+        **report_output(tmp_path)})
     assert "INPUT_LAYER" in message and "not both" in message
-    message = error_of(run_without_core, "validationmetrics", {"OUTPUT_REPORT": report})
+    message = error_of(run_without_core, "validationmetrics", report_output(tmp_path))
     assert "No pairs given" in message
     message = error_of(run_without_core, "validationmetrics", {
-        "ESTIMATE": raster, "OUTPUT_REPORT": report})
+        "ESTIMATE": raster, **report_output(tmp_path)})
     assert "REFERENCE_RASTER is empty but ESTIMATE is set" in message
 
 
-def test_validation_of_a_field_against_itself(run_without_core, tmp_path):
-    layer = write_points(tmp_path / "pairs.gpkg", {"estimate": [0.1, 0.2], "probe": [0.1, 0.3]})
+def test_validation_of_a_field_against_itself(run_without_core, estimate_and_probe, tmp_path):
     message = error_of(run_without_core, "validationmetrics", {
-        "INPUT_LAYER": layer, "ESTIMATE_FIELD": "probe", "REFERENCE_FIELD": "probe",
-        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+        "INPUT_LAYER": estimate_and_probe, "ESTIMATE_FIELD": "probe", "REFERENCE_FIELD": "probe",
+        **report_output(tmp_path)})
     assert "Invalid value for REFERENCE_FIELD ('probe')" in message
 
 
