@@ -28,6 +28,10 @@ namespace {
 
 constexpr int kTileSize = 256;
 constexpr int kMaxWindowWidth = 2048;  // bounds the per-thread buffers whatever the raster width
+constexpr long long kMaxWindowPixels = static_cast<long long>(kTileSize) * kMaxWindowWidth;
+// What one window's input and output bands may take per thread: with stacks of hundreds of bands the
+// window, not the raster, must shrink.
+constexpr long long kWindowBudgetBytes = 64LL * 1024 * 1024;
 const std::vector<std::string> kResamplings = {"nearest", "bilinear", "cubic", "cubicspline",
                                                "lanczos", "average", "mode"};
 
@@ -109,29 +113,48 @@ GDALDatasetUniquePtr open_dataset(const std::string& path) {
       GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
 }
 
-GDALDatasetUniquePtr open_source(const RasterSource& source) {
-  auto dataset = open_dataset(source.path);
+GDALDatasetUniquePtr open_raster(const std::string& key, const std::string& path) {
+  auto dataset = open_dataset(path);
   if (!dataset) {
     VSIStatBufL status;
-    if (VSIStatL(source.path.c_str(), &status) != 0)
-      throw InputError(source.key + ": cannot open '" + source.path + "': no such file");
-    throw InputError(source.key + ": '" + source.path + "' is not a raster that GDAL can read");
+    if (VSIStatL(path.c_str(), &status) != 0) throw InputError(key + ": cannot open '" + path + "': no such file");
+    throw InputError(key + ": '" + path + "' is not a raster that GDAL can read");
   }
+  if (dataset->GetRasterCount() == 0) throw InputError(key + ": '" + path + "' has no raster band");
+  return dataset;
+}
+
+// One input of a run, a single band or a stack of bands.
+struct SourceSpec {
+  std::string key;
+  std::string path;
+  std::vector<int> bands;
+  std::optional<double> nodata;
+  bool propagate_nodata = true;  // a pixel missing here is missing in every output
+};
+
+SourceSpec spec_of(const RasterSource& source) { return {source.key, source.path, {source.band}, source.nodata, true}; }
+SourceSpec spec_of(const StackSource& source) { return {source.key, source.path, source.bands, source.nodata, false}; }
+
+GDALDatasetUniquePtr open_source(const SourceSpec& source) {
+  auto dataset = open_raster(source.key, source.path);
   const int band_count = dataset->GetRasterCount();
-  if (band_count == 0) throw InputError(source.key + ": '" + source.path + "' has no raster band");
-  if (source.band < 1 || source.band > band_count)
-    throw InputError("Invalid band number for " + source.key + " (" + std::to_string(source.band) +
-                     "): valid values for '" + source.path + "' are 1 to " + std::to_string(band_count));
+  if (source.bands.empty()) throw InputError(source.key + ": no band of '" + source.path + "' selected");
+  for (const int band : source.bands)
+    if (band < 1 || band > band_count)
+      throw InputError("Invalid band number for " + source.key + " (" + std::to_string(band) +
+                       "): valid values for '" + source.path + "' are 1 to " + std::to_string(band_count));
   return dataset;
 }
 
 // An input ready for per-thread opening: the file itself when it lies on the reference grid, else a
-// warped VRT in GDAL's in-memory file system that resamples it onto the grid.
+// warped VRT in GDAL's in-memory file system that resamples it onto the grid (its bands then are 1…n).
 struct PreparedInput {
   std::string key;
   std::string path;
-  int band = 1;
+  std::vector<int> bands;
   std::optional<double> nodata;
+  bool propagate_nodata = true;
   std::vector<std::string> temporary_files;
 };
 
@@ -148,7 +171,7 @@ std::string format_double(double value) {
   return out.str();
 }
 
-PreparedInput align_to_grid(const RasterSource& source, GDALDataset& dataset, const Grid& reference,
+PreparedInput align_to_grid(const SourceSpec& source, GDALDataset& dataset, const Grid& reference,
                             const std::string& reference_key, const EngineOptions& options, int serial,
                             Reporter& reporter) {
   const Grid own = grid_of(dataset);
@@ -158,11 +181,14 @@ PreparedInput align_to_grid(const RasterSource& source, GDALDataset& dataset, co
   if (reference.transform[2] != 0.0 || reference.transform[4] != 0.0 || reference.transform[5] >= 0.0)
     throw InputError(reference_key + ": the reference grid must be north-up without rotation to align " + source.key);
 
-  PreparedInput prepared{source.key, "", 1, std::nullopt, {}};
+  std::vector<int> warped_bands(source.bands.size());
+  std::iota(warped_bands.begin(), warped_bands.end(), 1);
+  PreparedInput prepared{source.key, "", warped_bands, std::nullopt, source.propagate_nodata, {}};
   const std::string stem = "/vsimem/smr/" + std::to_string(getpid()) + "_" + std::to_string(serial);
 
-  // One band first, so the warp does not resample bands nobody reads.
-  std::vector<std::string> translate_args = {"-of", "VRT", "-b", std::to_string(source.band)};
+  // The selected bands first, so the warp does not resample bands nobody reads.
+  std::vector<std::string> translate_args = {"-of", "VRT"};
+  for (const int band : source.bands) translate_args.insert(translate_args.end(), {"-b", std::to_string(band)});
   if (source.nodata) translate_args.insert(translate_args.end(), {"-a_nodata", format_double(*source.nodata)});
   CPLStringList translate_list;
   for (const auto& arg : translate_args) translate_list.AddString(arg.c_str());
@@ -264,13 +290,26 @@ GDALDriver* driver_for(const RasterTarget& target) {
                    "'); use .tif for GeoTIFF");
 }
 
-CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options, int threads) {
+// The GeoTIFF tile edge for a run whose windows carry `bytes_per_pixel`: 256, or less so that one tile
+// of every band fits the window budget (a multiple of 16, as TIFF tiles must be).
+int tile_size_for(long long bytes_per_pixel) {
+  int tile = kTileSize;
+  while (tile > 16 && static_cast<long long>(tile) * tile * bytes_per_pixel > kWindowBudgetBytes) tile -= 16;
+  return tile;
+}
+
+CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options, int threads, int tile,
+                               bool several_bands) {
   CPLStringList list;
   const bool geotiff = std::string(driver->GetDescription()) == "GTiff";
   if (options.create_options.empty() && geotiff) {
-    for (const char* option : {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "PREDICTOR=3",
-                               "BIGTIFF=IF_SAFER"})
-      list.AddString(option);
+    const std::string size = std::to_string(tile);
+    for (const std::string& option : {std::string("TILED=YES"), "BLOCKXSIZE=" + size, "BLOCKYSIZE=" + size,
+                                      std::string("COMPRESS=DEFLATE"), std::string("PREDICTOR=3"), std::string("BIGTIFF=IF_SAFER")})
+      list.AddString(option.c_str());
+    // Band-interleaved, so each band's blocks are written on their own (pixel interleaving would gather
+    // every band of a block in GDAL's cache first).
+    if (several_bands) list.AddString("INTERLEAVE=BAND");
   }
   for (const auto& option : options.create_options) {
     if (option.find('=') == std::string::npos)
@@ -290,13 +329,13 @@ CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options,
 
 struct OutputDataset {
   GDALDatasetUniquePtr dataset;
-  GDALRasterBand* band = nullptr;
+  std::vector<GDALRasterBand*> bands;
   int block_width = 0, block_height = 0;  // the driver's natural block: each output may have its own
 };
 
 std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targets, const Grid& grid,
-                                          const EngineOptions& options, int threads, PartialOutputs& partial,
-                                          const std::vector<RasterSource>& inputs) {
+                                          const EngineOptions& options, int threads, int tile, PartialOutputs& partial,
+                                          const std::vector<SourceSpec>& inputs) {
   std::vector<OutputDataset> outputs;
   for (std::size_t t = 0; t < targets.size(); ++t) {
     const RasterTarget& target = targets[t];
@@ -313,18 +352,24 @@ std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targe
         throw InputError(target.key + ": '" + target.path + "' is the input " + input.key + "; choose another file");
     }
     GDALDriver* driver = driver_for(target);
-    const CPLStringList create = creation_options(driver, options, threads);
+    const int band_count = target.band_count();
+    const CPLStringList create = creation_options(driver, options, threads, tile, band_count > 1);
     const std::string temporary = temporary_name(target.path, "smr-partial");
-    GDALDataset* created = driver->Create(temporary.c_str(), grid.width, grid.height, 1, GDT_Float32, create.List());
+    GDALDataset* created =
+        driver->Create(temporary.c_str(), grid.width, grid.height, band_count, GDT_Float32, create.List());
     if (!created)
       throw InputError(target.key + ": cannot create '" + target.path + "': " + CPLGetLastErrorMsg());
     partial.add(driver, temporary, target.path);
-    OutputDataset output{GDALDatasetUniquePtr(created), created->GetRasterBand(1)};
-    output.band->GetBlockSize(&output.block_width, &output.block_height);
+    OutputDataset output{GDALDatasetUniquePtr(created), {}};
+    for (int b = 1; b <= band_count; ++b) output.bands.push_back(created->GetRasterBand(b));
+    output.bands.front()->GetBlockSize(&output.block_width, &output.block_height);
     created->SetGeoTransform(const_cast<double*>(grid.transform.data()));
     if (!grid.crs_wkt.empty()) created->SetProjection(grid.crs_wkt.c_str());
-    output.band->SetNoDataValue(kOutputNodata);
-    if (!target.description.empty()) output.band->SetDescription(target.description.c_str());
+    for (int b = 0; b < band_count; ++b) {
+      output.bands[b]->SetNoDataValue(kOutputNodata);
+      const std::string& description = target.band_descriptions.empty() ? target.description : target.band_descriptions[b];
+      if (!description.empty()) output.bands[b]->SetDescription(description.c_str());
+    }
     outputs.push_back(std::move(output));
   }
   return outputs;
@@ -335,10 +380,9 @@ struct Window {
 };
 
 // Windows hold whole blocks of every output, so no block is written twice and every write is a whole
-// block. Their area stays near kTileSize·kMaxWindowWidth pixels whatever the layout (full-width
-// strips get fewer rows), which bounds the per-thread buffers whatever the raster size.
-std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDataset>& outputs) {
-  constexpr long long kMaxWindowPixels = static_cast<long long>(kTileSize) * kMaxWindowWidth;
+// block. Their area stays near `max_pixels` whatever the layout (full-width strips get fewer rows),
+// which bounds the per-thread buffers whatever the raster size.
+std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDataset>& outputs, long long max_pixels) {
   long long unit_width = 1, unit_height = 1;
   for (const auto& output : outputs) {
     unit_width = std::lcm(unit_width, static_cast<long long>(std::min(output.block_width, grid.width)));
@@ -347,9 +391,11 @@ std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDatase
       throw InputError("the outputs' formats lay out their blocks too differently to be written together; "
                        "give every output the same format (e.g. .tif)");
   }
-  const long long columns = unit_width >= grid.width ? grid.width : unit_width * std::max(1LL, kMaxWindowWidth / unit_width);
+  const long long width_limit = std::max(1LL, std::min<long long>(kMaxWindowWidth, max_pixels));
+  long long columns = unit_width >= grid.width ? grid.width : unit_width * std::max(1LL, width_limit / unit_width);
+  if (columns >= grid.width) columns = grid.width;
   long long rows = unit_height * std::max(1LL, (kTileSize + unit_height - 1) / unit_height);
-  rows = std::max(unit_height, std::min(rows, unit_height * std::max(1LL, kMaxWindowPixels / (columns * unit_height))));
+  rows = std::max(unit_height, std::min(rows, unit_height * std::max(1LL, max_pixels / (columns * unit_height))));
   std::vector<Window> windows;
   for (long long y = 0; y < grid.height; y += rows)
     for (long long x = 0; x < grid.width; x += columns)
@@ -361,8 +407,8 @@ std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDatase
 // Writes a window as whole blocks straight to the driver. Going through GDAL's block cache instead would
 // leave dirty blocks that whichever thread next needs cache space must flush (and compress) under the
 // dataset's lock, which serialises the run.
-void write_blocks(OutputDataset& output, const Window& window, const float* values, std::vector<float>& tile,
-                  std::mutex& write_mutex, const std::string& key) {
+void write_blocks(GDALRasterBand& band, const OutputDataset& output, const Window& window, const float* values,
+                  std::vector<float>& tile, std::mutex& write_mutex, const std::string& key) {
   const int block_width = output.block_width, block_height = output.block_height;
   tile.resize(static_cast<std::size_t>(block_width) * block_height);
   for (int by = window.y0; by < window.y0 + window.height; by += block_height)
@@ -374,7 +420,7 @@ void write_blocks(OutputDataset& output, const Window& window, const float* valu
         std::copy_n(values + static_cast<std::size_t>(by - window.y0 + r) * window.width + (bx - window.x0), columns,
                     tile.begin() + static_cast<std::size_t>(r) * block_width);
       std::lock_guard<std::mutex> lock(write_mutex);
-      if (output.band->WriteBlock(bx / block_width, by / block_height, tile.data()) != CE_None)
+      if (band.WriteBlock(bx / block_width, by / block_height, tile.data()) != CE_None)
         throw std::runtime_error(key + ": writing failed: " + CPLGetLastErrorMsg());
     }
 }
@@ -383,21 +429,24 @@ int resolve_threads(int requested) { return requested > 0 ? requested : std::max
 
 struct ThreadInput {
   GDALDatasetUniquePtr dataset;
-  GDALRasterBand* band = nullptr;
-  bool has_nodata = false;
-  float nodata = 0.0f;
+  std::vector<std::optional<float>> nodata;  // per band
 };
 
 // With no targets the run is a scan: windows come from the grid alone, the kernel only reads, and a
 // pixel is valid wherever every input is.
 RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
                      const std::vector<RasterTarget>& targets, const EngineOptions& options, int counter_count,
-                     const BlockKernel& kernel, Reporter& reporter, const std::vector<RasterSource>& sources) {
+                     const BlockKernel& kernel, Reporter& reporter, const std::vector<SourceSpec>& sources) {
   if (targets.empty() && inputs.empty()) throw std::logic_error("a run needs an input to scan or an output to write");
   const int threads = resolve_threads(options.threads);
+  long long bands_per_pixel = 0;
+  for (const auto& input : inputs) bands_per_pixel += static_cast<long long>(input.bands.size());
+  for (const auto& target : targets) bands_per_pixel += target.band_count();
+  const long long bytes_per_pixel = std::max(1LL, bands_per_pixel) * static_cast<long long>(sizeof(float));
+  const long long max_pixels = std::max(1LL, std::min(kMaxWindowPixels, kWindowBudgetBytes / bytes_per_pixel));
   PartialOutputs partial;
-  auto outputs = create_outputs(targets, grid, options, threads, partial, sources);
-  const auto windows = windows_for(grid, outputs);
+  auto outputs = create_outputs(targets, grid, options, threads, tile_size_for(bytes_per_pixel), partial, sources);
+  const auto windows = windows_for(grid, outputs, max_pixels);
 
   RunCounts totals;
   totals.counters.assign(counter_count, 0);
@@ -431,20 +480,21 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
           opened = false;
           break;
         }
-        handles[i].band = handles[i].dataset->GetRasterBand(inputs[i].band);
-        int has_nodata = FALSE;
-        const double nodata = handles[i].band->GetNoDataValue(&has_nodata);
-        const std::optional<double> effective = inputs[i].nodata ? inputs[i].nodata
-                                                : has_nodata   ? std::optional<double>(nodata)
-                                                               : std::nullopt;
-        handles[i].has_nodata = effective.has_value() && !std::isnan(*effective);
-        if (handles[i].has_nodata) handles[i].nodata = static_cast<float>(*effective);
+        for (const int band : inputs[i].bands) {
+          int has_nodata = FALSE;
+          const double nodata = handles[i].dataset->GetRasterBand(band)->GetNoDataValue(&has_nodata);
+          const std::optional<double> effective = inputs[i].nodata ? inputs[i].nodata
+                                                  : has_nodata   ? std::optional<double>(nodata)
+                                                                 : std::nullopt;
+          handles[i].nodata.push_back(effective && !std::isnan(*effective) ? std::optional<float>(static_cast<float>(*effective))
+                                                                          : std::nullopt);
+        }
       }
       const std::size_t capacity = static_cast<std::size_t>(windows.empty() ? 0 : windows.front().width) *
                                    static_cast<std::size_t>(windows.empty() ? 0 : windows.front().height);
       if (opened) {
-        in_buffers.assign(inputs.size(), std::vector<float>(capacity));
-        out_buffers.assign(targets.size(), std::vector<float>(capacity));
+        for (const auto& input : inputs) in_buffers.emplace_back(capacity * input.bands.size());
+        for (const auto& target : targets) out_buffers.emplace_back(capacity * static_cast<std::size_t>(target.band_count()));
       }
     } catch (const std::exception& error) {
       record_error(std::string("preparing a worker thread: ") + error.what(), false);
@@ -467,24 +517,31 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         block.grid = &grid;
         block.counters.assign(counter_count, 0);
         const std::size_t n = block.size();
+        std::vector<const float*> propagating;
         for (std::size_t i = 0; i < inputs.size(); ++i) {
           float* values = in_buffers[i].data();
-          if (handles[i].band->RasterIO(GF_Read, window.x0, window.y0, window.width, window.height, values,
-                                        window.width, window.height, GDT_Float32, 0, 0, nullptr) != CE_None)
+          const int band_count = static_cast<int>(inputs[i].bands.size());
+          if (handles[i].dataset->RasterIO(GF_Read, window.x0, window.y0, window.width, window.height, values,
+                                           window.width, window.height, GDT_Float32, band_count,
+                                           const_cast<int*>(inputs[i].bands.data()), 0, 0,
+                                           static_cast<GSpacing>(n * sizeof(float)), nullptr) != CE_None)
             throw std::runtime_error(inputs[i].key + ": reading failed: " + CPLGetLastErrorMsg());
-          if (handles[i].has_nodata) {
-            const float nodata = handles[i].nodata;
-            for (std::size_t p = 0; p < n; ++p)
-              if (values[p] == nodata) values[p] = std::numeric_limits<float>::quiet_NaN();
+          for (int b = 0; b < band_count; ++b) {
+            float* band_values = values + static_cast<std::size_t>(b) * n;
+            if (const auto nodata = handles[i].nodata[static_cast<std::size_t>(b)])
+              for (std::size_t p = 0; p < n; ++p)
+                if (band_values[p] == *nodata) band_values[p] = std::numeric_limits<float>::quiet_NaN();
+            block.inputs.push_back(band_values);
+            if (inputs[i].propagate_nodata) propagating.push_back(band_values);
           }
-          block.inputs.push_back(values);
         }
-        for (auto& buffer : out_buffers) block.outputs.push_back(buffer.data());
+        for (std::size_t o = 0; o < targets.size(); ++o)
+          for (int b = 0; b < targets[o].band_count(); ++b) block.outputs.push_back(out_buffers[o].data() + static_cast<std::size_t>(b) * n);
         kernel(block);
 
         for (std::size_t p = 0; p < n; ++p) {
           bool input_missing = false;
-          for (const float* values : block.inputs) input_missing |= std::isnan(values[p]);
+          for (const float* values : propagating) input_missing |= std::isnan(values[p]);
           if (input_missing) {
             ++local.nodata;
             for (float* values : block.outputs) values[p] = kOutputNodata;
@@ -500,8 +557,10 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         }
         for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
 
+        std::size_t first_band = 0;
         for (std::size_t o = 0; o < outputs.size(); ++o)
-          write_blocks(outputs[o], window, block.outputs[o], tile, write_mutex, targets[o].key);
+          for (std::size_t b = 0; b < outputs[o].bands.size(); ++b)
+            write_blocks(*outputs[o].bands[b], outputs[o], window, block.outputs[first_band++], tile, write_mutex, targets[o].key);
         reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
       } catch (const InputError& error) {
         record_error(error.what(), true);
@@ -535,7 +594,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
 // input). The warped VRTs of the alignment live in GDAL's in-memory file system as long as this does.
 class AlignedInputs {
  public:
-  AlignedInputs(const std::vector<RasterSource>& sources, const EngineOptions& options, Reporter& reporter) {
+  AlignedInputs(const std::vector<SourceSpec>& sources, const EngineOptions& options, Reporter& reporter) {
     if (sources.empty()) throw std::logic_error("a raster run needs at least one input");
     try {
       prepare(sources, options, reporter);
@@ -552,11 +611,11 @@ class AlignedInputs {
   const std::vector<PreparedInput>& inputs() const { return inputs_; }
 
  private:
-  void prepare(const std::vector<RasterSource>& sources, const EngineOptions& options, Reporter& reporter) {
+  void prepare(const std::vector<SourceSpec>& sources, const EngineOptions& options, Reporter& reporter) {
     std::size_t reference_index = 0;
     if (!options.reference_key.empty()) {
       const auto it = std::find_if(sources.begin(), sources.end(),
-                                   [&](const RasterSource& s) { return s.key == options.reference_key; });
+                                   [&](const SourceSpec& s) { return s.key == options.reference_key; });
       if (it == sources.end()) {
         std::string keys;
         for (const auto& s : sources) keys += (keys.empty() ? "" : ", ") + s.key;
@@ -570,9 +629,10 @@ class AlignedInputs {
     const std::string& reference_key = sources[reference_index].key;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       if (same_grid(grid_of(*datasets[i]), grid_)) {
-        inputs_.push_back({sources[i].key, absolute_if_local(sources[i].path), sources[i].band, sources[i].nodata, {}});
+        inputs_.push_back({sources[i].key, absolute_if_local(sources[i].path), sources[i].bands, sources[i].nodata,
+                           sources[i].propagate_nodata, {}});
       } else {
-        RasterSource source = sources[i];
+        SourceSpec source = sources[i];
         source.path = absolute_if_local(source.path);
         inputs_.push_back(align_to_grid(source, *datasets[i], grid_, reference_key, options, static_cast<int>(i), reporter));
       }
@@ -616,19 +676,57 @@ EngineOptions engine_options(const Params& params) {
   return options;
 }
 
-RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vector<RasterTarget>& outputs,
-                        const EngineOptions& options, int counter_count, const BlockKernel& kernel,
-                        Reporter& reporter) {
-  if (outputs.empty()) throw std::logic_error("run_pixelwise needs at least one output; scan_pixelwise reads only");
+namespace {
+
+template <typename Source>
+std::vector<SourceSpec> specs_of(const std::vector<Source>& sources) {
+  std::vector<SourceSpec> specs;
+  for (const auto& source : sources) specs.push_back(spec_of(source));
+  return specs;
+}
+
+RunCounts run_sources(const std::vector<SourceSpec>& inputs, const std::vector<RasterTarget>& outputs,
+                      const EngineOptions& options, int counter_count, const BlockKernel& kernel, Reporter& reporter) {
+  if (outputs.empty()) throw std::logic_error("a writing run needs at least one output; a scan reads only");
   const AlignedInputs aligned(inputs, options, reporter);
   return run_blocks(aligned.grid(), aligned.inputs(), outputs, options, counter_count, kernel, reporter, inputs);
 }
 
-RunCounts scan_pixelwise(const std::vector<RasterSource>& inputs, const EngineOptions& options,
-                         const BlockVisitor& visit, Reporter& reporter) {
+RunCounts scan_sources(const std::vector<SourceSpec>& inputs, const EngineOptions& options, const BlockVisitor& visit,
+                       Reporter& reporter) {
   const AlignedInputs aligned(inputs, options, reporter);
   const BlockKernel reader = [&visit](Block& block) { visit(block); };
   return run_blocks(aligned.grid(), aligned.inputs(), {}, options, 0, reader, reporter, inputs);
+}
+
+}  // namespace
+
+RunCounts run_pixelwise(const std::vector<RasterSource>& inputs, const std::vector<RasterTarget>& outputs,
+                        const EngineOptions& options, int counter_count, const BlockKernel& kernel,
+                        Reporter& reporter) {
+  return run_sources(specs_of(inputs), outputs, options, counter_count, kernel, reporter);
+}
+
+RunCounts scan_pixelwise(const std::vector<RasterSource>& inputs, const EngineOptions& options,
+                         const BlockVisitor& visit, Reporter& reporter) {
+  return scan_sources(specs_of(inputs), options, visit, reporter);
+}
+
+RunCounts run_stackwise(const std::vector<StackSource>& inputs, const std::vector<RasterTarget>& outputs,
+                        const EngineOptions& options, int counter_count, const BlockKernel& kernel, Reporter& reporter) {
+  return run_sources(specs_of(inputs), outputs, options, counter_count, kernel, reporter);
+}
+
+RunCounts scan_stackwise(const std::vector<StackSource>& inputs, const EngineOptions& options,
+                         const BlockVisitor& visit, Reporter& reporter) {
+  return scan_sources(specs_of(inputs), options, visit, reporter);
+}
+
+std::vector<std::string> band_descriptions(const std::string& key, const std::string& path) {
+  const auto dataset = open_raster(key, path);
+  std::vector<std::string> descriptions;
+  for (int b = 1; b <= dataset->GetRasterCount(); ++b) descriptions.push_back(dataset->GetRasterBand(b)->GetDescription());
+  return descriptions;
 }
 
 RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs, const EngineOptions& options,

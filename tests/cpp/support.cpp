@@ -29,20 +29,47 @@ std::vector<std::string> TempDir::entries() const {
 }
 
 void write_raster(const std::string& path, const std::vector<float>& values, const GridSpec& grid, const double* nodata) {
+  write_stack(path, {values}, grid, nodata);
+}
+
+void write_stack(const std::string& path, const std::vector<std::vector<float>>& bands, const GridSpec& grid,
+                 const double* nodata, const std::vector<std::string>& descriptions) {
   GDALAllRegister();
-  if (values.size() != static_cast<std::size_t>(grid.width) * grid.height) throw std::logic_error("size mismatch");
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
-  GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), grid.width, grid.height, 1, GDT_Float32, nullptr));
+  GDALDatasetUniquePtr dataset(
+      driver->Create(path.c_str(), grid.width, grid.height, static_cast<int>(bands.size()), GDT_Float32, nullptr));
   double transform[6] = {grid.x0, grid.pixel, 0, grid.y0, 0, -grid.pixel};
   dataset->SetGeoTransform(transform);
   OGRSpatialReference srs;
   srs.importFromEPSG(grid.epsg);
   dataset->SetSpatialRef(&srs);
-  GDALRasterBand* band = dataset->GetRasterBand(1);
-  if (nodata) band->SetNoDataValue(*nodata);
-  if (band->RasterIO(GF_Write, 0, 0, grid.width, grid.height, const_cast<float*>(values.data()), grid.width,
-                     grid.height, GDT_Float32, 0, 0, nullptr) != CE_None)
-    throw std::runtime_error("cannot write " + path);
+  for (std::size_t b = 0; b < bands.size(); ++b) {
+    if (bands[b].size() != static_cast<std::size_t>(grid.width) * grid.height) throw std::logic_error("size mismatch");
+    GDALRasterBand* band = dataset->GetRasterBand(static_cast<int>(b) + 1);
+    if (nodata) band->SetNoDataValue(*nodata);
+    if (b < descriptions.size()) band->SetDescription(descriptions[b].c_str());
+    if (band->RasterIO(GF_Write, 0, 0, grid.width, grid.height, const_cast<float*>(bands[b].data()), grid.width,
+                       grid.height, GDT_Float32, 0, 0, nullptr) != CE_None)
+      throw std::runtime_error("cannot write " + path);
+  }
+}
+
+std::vector<std::vector<float>> read_stack(const std::string& path) {
+  GDALAllRegister();
+  GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!dataset) throw std::runtime_error("cannot open " + path);
+  std::vector<std::vector<float>> bands;
+  for (int b = 1; b <= dataset->GetRasterCount(); ++b) bands.push_back(read_raster(path, b));
+  return bands;
+}
+
+std::vector<std::string> read_descriptions(const std::string& path) {
+  GDALAllRegister();
+  GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!dataset) throw std::runtime_error("cannot open " + path);
+  std::vector<std::string> descriptions;
+  for (int b = 1; b <= dataset->GetRasterCount(); ++b) descriptions.push_back(dataset->GetRasterBand(b)->GetDescription());
+  return descriptions;
 }
 
 std::vector<float> read_raster(const std::string& path, int band_number) {

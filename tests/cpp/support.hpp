@@ -35,6 +35,12 @@ void write_raster(const std::string& path, const std::vector<float>& values, con
                   const double* nodata = nullptr);
 std::vector<float> read_raster(const std::string& path, int band = 1);
 
+// A time stack: bands[b] holds band b+1 row-major; descriptions (e.g. ISO dates) when given.
+void write_stack(const std::string& path, const std::vector<std::vector<float>>& bands, const GridSpec& grid = {},
+                 const double* nodata = nullptr, const std::vector<std::string>& descriptions = {});
+std::vector<std::vector<float>> read_stack(const std::string& path);
+std::vector<std::string> read_descriptions(const std::string& path);
+
 struct CommandRun {
   json outputs;
   std::string lines;  // every protocol line the command wrote

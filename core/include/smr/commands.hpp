@@ -28,6 +28,7 @@ void add_passive_commands(std::vector<Command>& registry);
 void add_sample_commands(std::vector<Command>& registry);
 void add_learning_commands(std::vector<Command>& registry);
 void add_validation_commands(std::vector<Command>& registry);
+void add_timeseries_commands(std::vector<Command>& registry);
 
 // The help paragraph shared by every raster command.
 extern const char* const kRasterHelp;

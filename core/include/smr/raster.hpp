@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,25 @@ struct RasterTarget {
   std::string key;   // parameter key, e.g. "OUTPUT"
   std::string path;
   std::string description;  // band description written into the file
+  // A stack (DESIGN §4): one band per entry, each with its description (an ISO date for time steps).
+  // Empty: one band described by `description`.
+  std::vector<std::string> band_descriptions = {};
+  int band_count() const { return band_descriptions.empty() ? 1 : static_cast<int>(band_descriptions.size()); }
 };
+
+// A time stack read whole (DESIGN §4): the listed bands of one raster, band = time step. A missing
+// time step is a gap in the series, not a reason to drop the pixel, so stack runs leave nodata to the
+// kernel instead of propagating it.
+struct StackSource {
+  std::string key;
+  std::string path;
+  std::vector<int> bands;          // 1-based, in the order the kernel sees them
+  std::optional<double> nodata;    // overrides the raster's own nodata when set
+};
+
+// Band count and band descriptions of a raster (ISO dates for our stacks); InputError naming `key`
+// when it cannot be read.
+std::vector<std::string> band_descriptions(const std::string& key, const std::string& path);
 
 struct EngineOptions {
   int threads = 0;                          // 0: all cores
@@ -38,7 +57,8 @@ struct EngineOptions {
 };
 
 // What a kernel sees of one block. Input values are NaN where the input is nodata; the kernel writes
-// NaN where its equation is undefined. x0/y0 place the block in the grid (for generators).
+// NaN where its equation is undefined. x0/y0 place the block in the grid (for generators). A stack
+// contributes one array per band, in order, to `inputs` (and a stack output one per band to `outputs`).
 struct Block {
   int x0 = 0, y0 = 0, width = 0, height = 0;
   const Grid* grid = nullptr;
@@ -77,6 +97,16 @@ RunCounts run_on_grid(const Grid& grid, const std::vector<RasterTarget>& outputs
 // `valid` elsewhere.
 using BlockVisitor = std::function<void(const Block&)>;
 RunCounts scan_pixelwise(const std::vector<RasterSource>& inputs, const EngineOptions& options,
+                         const BlockVisitor& visit, Reporter& reporter);
+
+// The same for time stacks: Block::inputs holds each stack's bands in turn. Nodata is not propagated:
+// the kernel sees NaN for missing values and decides; any non-finite output value is written as nodata.
+// Windows shrink so that a window's bands fit a fixed memory budget whatever the band count, and
+// stack outputs default to small tiles, band-interleaved. Counts: `valid` where the first output band
+// is finite, `invalid` elsewhere (for a scan: every pixel is `valid`).
+RunCounts run_stackwise(const std::vector<StackSource>& inputs, const std::vector<RasterTarget>& outputs,
+                        const EngineOptions& options, int counter_count, const BlockKernel& kernel, Reporter& reporter);
+RunCounts scan_stackwise(const std::vector<StackSource>& inputs, const EngineOptions& options,
                          const BlockVisitor& visit, Reporter& reporter);
 
 // The result of a raster command: every output path by its key, NODATA_PIXELS, INVALID_PIXELS, VALID_PIXELS.

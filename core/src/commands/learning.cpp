@@ -5,6 +5,7 @@
 #include "smr/raster.hpp"
 #include "smr/sampling.hpp"
 #include "smr/training.hpp"
+#include "smr/training_params.hpp"
 
 #include <omp.h>
 
@@ -158,54 +159,11 @@ Samples samples_from_rasters(const Params& params, std::uint64_t seed, Reporter&
   return result;
 }
 
-// HIDDEN: a list of sizes, one number, or a string such as "10 5" or "10,5".
-std::vector<int> hidden_layers(const Params& params) {
-  if (!params.has("HIDDEN")) return {10};
-  const json& value = params.value("HIDDEN");
-  std::vector<json> items;
-  if (value.is_array()) {
-    items.assign(value.begin(), value.end());
-  } else if (value.is_number()) {
-    items.push_back(value);
-  } else if (value.is_string()) {
-    std::string item;
-    for (const char c : value.get<std::string>() + ",") {
-      if (c == ',' || c == ';' || std::isspace(static_cast<unsigned char>(c))) {
-        if (item.empty()) continue;
-        try {
-          std::size_t used = 0;
-          const long long size = std::stoll(item, &used);
-          if (used != item.size()) throw std::invalid_argument(item);
-          items.push_back(size);
-        } catch (const std::exception&) {
-          throw InputError("HIDDEN is " + describe(value) + ": give neurons per hidden layer as whole numbers, e.g. \"10\" or \"10 5\"");
-        }
-        item.clear();
-      } else {
-        item += c;
-      }
-    }
-  }
-  if (items.empty() || items.size() > 10)
-    throw InputError("HIDDEN is " + describe(value) + ": give 1 to 10 hidden layers, e.g. \"10\" or \"10 5\"");
-  std::vector<int> sizes;
-  for (const auto& item : items) {
-    if (!item.is_number_integer() || item.get<long long>() < 1 || item.get<long long>() > 1000)
-      throw InputError("HIDDEN is " + describe(value) + ": every layer needs 1 to 1000 neurons");
-    sizes.push_back(item.get<int>());
-  }
-  return sizes;
-}
-
-const std::vector<std::string> kActivations = {"tansig", "logsig", "relu", "purelin"};
 const std::vector<std::string> kSubsetNames = {"train", "validation", "test"};
 
 json run_train_mlp(const Params& params, Reporter& reporter) {
-  params.reject_unknown({"SAMPLES", "INPUT_RASTERS", "INPUT_NAMES", "TARGET_RASTER", "MAX_SAMPLES", "TARGET_NAME",
-                         "HIDDEN", "HIDDEN_ACTIVATION", "OUTPUT_ACTIVATION", "NORMALISATION", "TRAINER", "EPOCHS",
-                         "GOAL", "MIN_GRADIENT", "MU", "MU_DEC", "MU_INC", "MU_MAX", "MAX_FAIL", "LEARNING_RATE",
-                         "BATCH_SIZE", "DIVISION", "TRAIN_RATIO", "VALIDATION_RATIO", "TEST_RATIO", "RESTARTS", "SEED",
-                         "THREADS", "RESAMPLING", "REFERENCE", "OUTPUT_MODEL"});
+  params.reject_unknown(with_training_keys({"SAMPLES", "INPUT_RASTERS", "INPUT_NAMES", "TARGET_RASTER", "MAX_SAMPLES",
+                                            "TARGET_NAME", "THREADS", "RESAMPLING", "REFERENCE", "OUTPUT_MODEL"}));
   const bool from_vector = params.has("SAMPLES");
   const bool from_rasters = params.has("INPUT_RASTERS") || params.has("TARGET_RASTER");
   if (from_vector == from_rasters)
@@ -213,27 +171,10 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
                                  : "no samples: give SAMPLES, or INPUT_RASTERS with TARGET_RASTER");
   const std::string model_path = params.text("OUTPUT_MODEL");
 
-  TrainingSettings settings;
-  settings.seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, 4294967295LL, 1));
-  settings.hidden = hidden_layers(params);
-  settings.hidden_activation = activation_from_name(params.choice("HIDDEN_ACTIVATION", kActivations, std::string("tansig")));
-  settings.output_activation = activation_from_name(params.choice("OUTPUT_ACTIVATION", kActivations, std::string("purelin")));
-  const bool zero_one = params.choice("NORMALISATION", {"minus_one_one", "zero_one"}, std::string("minus_one_one")) == "zero_one";
-  settings.trainer = params.choice("TRAINER", {"lm", "adam"}, std::string("lm")) == "lm" ? Trainer::LevenbergMarquardt : Trainer::Adam;
-  settings.lm.max_epochs = static_cast<int>(params.integer_in("EPOCHS", 1, 1000000, 1000));
-  const double goal = params.number_in("GOAL", 0.0, 1e300, 0.0);
-  const double min_gradient = params.number_in("MIN_GRADIENT", 0.0, 1e300, 1e-7);
-  settings.lm.mu = params.number_in("MU", 1e-300, 1e300, 1e-3);
-  settings.lm.mu_dec = params.number_in("MU_DEC", 1e-12, 0.999999, 0.1);
-  settings.lm.mu_inc = params.number_in("MU_INC", 1.000001, 1e12, 10.0);
-  settings.lm.mu_max = params.number_in("MU_MAX", settings.lm.mu, 1e300, 1e10);
-  settings.max_fail = static_cast<int>(params.integer_in("MAX_FAIL", 0, 1000000, 6));
-  settings.adam.learning_rate = params.number_in("LEARNING_RATE", 1e-12, 10.0, 1e-3);
-  settings.adam.batch_size = static_cast<int>(params.integer_in("BATCH_SIZE", 1, 1000000, 32));
-  settings.restarts = static_cast<int>(params.integer_in("RESTARTS", 1, 1000, 1));
-  const DivisionMethod division_method = division_from_name(params.choice("DIVISION", {"random", "block", "interleaved", "group"}, std::string("random")));
-  const DivisionRatios ratios{params.number("TRAIN_RATIO", 0.7), params.number("VALIDATION_RATIO", 0.15),
-                              params.number("TEST_RATIO", 0.15)};
+  const TrainingChoice choice = training_choice(params, TrainingDefaults{}, {"random", "block", "interleaved", "group"});
+  TrainingSettings settings = choice.settings;
+  const DivisionMethod division_method = choice.division;
+  const DivisionRatios ratios = choice.ratios;
   const int threads = static_cast<int>(params.integer_in("THREADS", 0, 1024, 0));
   omp_set_num_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs()));
 
@@ -247,7 +188,7 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   const Eigen::Index count = samples.target.cols();
   if (count < 2) throw InputError("too few samples: " + std::to_string(count) + " complete samples, at least 2 are needed");
 
-  const double low = zero_one ? 0.0 : -1.0;
+  const double low = choice.low();
   const MinMaxScaling input_scaling = MinMaxScaling::fit(samples.features, low, 1.0);
   const MinMaxScaling target_scaling = MinMaxScaling::fit(samples.target, low, 1.0);
   const double gain = target_scaling.gain(0);
@@ -257,10 +198,7 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   for (Eigen::Index i = 0; i < input_scaling.minimum.size(); ++i)
     if (input_scaling.gain(i) == 0.0)
       reporter.warning("input '" + samples.names[static_cast<std::size_t>(i)] + "' is constant in the samples; it cannot help the network");
-  // GOAL and MIN_GRADIENT are in the target's units, as MATLAB measures performance on unscaled
-  // targets; the solver works on scaled ones, where errors are `gain` times larger.
-  settings.lm.goal = goal * gain * gain;
-  settings.lm.min_gradient = min_gradient * gain * gain;
+  settings = choice.in_scaled_units(gain);
 
   const Division division = divide_samples(count, division_method, ratios, samples.groups, settings.seed);
   const Mlp shape(static_cast<int>(samples.features.rows()), settings.hidden, 1, settings.hidden_activation,
@@ -329,31 +267,14 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
                            {"estimate", std::vector<double>(estimate.data(), estimate.data() + count)},
                            {"subset", subset_of}};
 
-  model.training = {{"created_by", kVersionTag},
-                    {"trainer", settings.trainer == Trainer::LevenbergMarquardt ? "lm" : "adam"},
-                    {"hidden", settings.hidden},
-                    {"hidden_activation", activation_name(settings.hidden_activation)},
-                    {"output_activation", activation_name(settings.output_activation)},
-                    {"epochs", settings.lm.max_epochs},
-                    {"goal", goal},
-                    {"min_gradient", min_gradient},
-                    {"mu", settings.lm.mu},
-                    {"mu_dec", settings.lm.mu_dec},
-                    {"mu_inc", settings.lm.mu_inc},
-                    {"mu_max", settings.lm.mu_max},
-                    {"max_fail", settings.max_fail},
-                    {"learning_rate", settings.adam.learning_rate},
-                    {"batch_size", settings.adam.batch_size},
-                    {"division", division_name(division_method)},
-                    {"ratios", {ratios.train, ratios.validation, ratios.test}},
-                    {"seed", settings.seed},
-                    {"restarts", settings.restarts},
+  model.training = choice.metadata();
+  model.training.update({{"created_by", kVersionTag},
                     {"best_restart", outcome.best_restart},
                     {"best_epoch", outcome.best_epoch},
                     {"epochs_run", outcome.epochs_run},
                     {"stop_reason", outcome.stop_reason},
                     {"samples", count},
-                    {"skipped_samples", samples.skipped}};
+                    {"skipped_samples", samples.skipped}});
   reporter.throw_if_cancelled();
   write_model_file(model_path, model);
   reporter.info("kept restart " + std::to_string(outcome.best_restart + 1) + " of " + std::to_string(settings.restarts) +

@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
     add_sample_commands(all);
     add_learning_commands(all);
     add_validation_commands(all);
+    add_timeseries_commands(all);
     return all;
   }();
   return registry;

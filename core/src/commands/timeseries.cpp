@@ -1,0 +1,5 @@
+#include "smr/commands.hpp"
+
+namespace smr {
+void add_timeseries_commands(std::vector<Command>&) {}
+}  // namespace smr

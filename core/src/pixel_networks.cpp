@@ -1,0 +1,1 @@
+#include "smr/pixel_networks.hpp"
