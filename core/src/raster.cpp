@@ -391,7 +391,7 @@ std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDatase
       throw InputError("the outputs' formats lay out their blocks too differently to be written together; "
                        "give every output the same format (e.g. .tif)");
   }
-  const long long width_limit = std::max(1LL, std::min<long long>(kMaxWindowWidth, max_pixels));
+  const long long width_limit = std::min<long long>(kMaxWindowWidth, max_pixels / std::min<long long>(unit_height, grid.height));
   long long columns = unit_width >= grid.width ? grid.width : unit_width * std::max(1LL, width_limit / unit_width);
   if (columns >= grid.width) columns = grid.width;
   long long rows = unit_height * std::max(1LL, (kTileSize + unit_height - 1) / unit_height);
@@ -425,7 +425,6 @@ void write_blocks(GDALRasterBand& band, const OutputDataset& output, const Windo
     }
 }
 
-int resolve_threads(int requested) { return requested > 0 ? requested : std::max(1, omp_get_num_procs()); }
 
 struct ThreadInput {
   GDALDatasetUniquePtr dataset;
@@ -466,7 +465,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
     failed = true;
   };
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(options.parallel_kernel ? 1 : threads)
   {
     std::vector<ThreadInput> handles(inputs.size());
     std::vector<std::vector<float>> in_buffers, out_buffers;
@@ -577,11 +576,11 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
     }
   }
 
+  reporter.throw_if_cancelled();  // first: a kernel stopped by the cancel reports it as its failure
   if (failed) {
     if (error_is_input) throw InputError(first_error);
     throw std::runtime_error(first_error);
   }
-  reporter.throw_if_cancelled();
   for (auto& output : outputs) output.dataset.reset();  // flushes and closes before the rename
   if (g_gdal_failures.load() != failures_before)
     throw std::runtime_error(targets.empty() ? "GDAL reported an error while reading the inputs"
@@ -649,6 +648,8 @@ class AlignedInputs {
 };
 
 }  // namespace
+
+int resolve_threads(int requested) { return requested > 0 ? requested : std::max(1, omp_get_num_procs()); }
 
 GdalSession::GdalSession(Reporter& reporter) {
   static std::once_flag once;

@@ -365,7 +365,8 @@ TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::Matrix
   std::exception_ptr failure;
   std::mutex failure_mutex;
   // Restarts in parallel when there are several; inside, the Jacobian's own loop then runs on one thread.
-#pragma omp parallel for schedule(dynamic, 1) if (settings.restarts > 1)
+  // Inside an enclosing parallel loop (one network per cell) they stay on the caller's thread.
+#pragma omp parallel for schedule(dynamic, 1) if (settings.restarts > 1 && !omp_in_parallel())
   for (int restart = 0; restart < settings.restarts; ++restart) {
     try {
       {

@@ -54,6 +54,7 @@ class Reporter {
   void error(const std::string& message);
 
   bool cancelled() const { return cancel_ != nullptr && cancel_->requested(); }
+  const CancelToken* cancel_token() const { return cancel_; }  // for a silent reporter of the same run
   void throw_if_cancelled() const {
     if (cancelled()) throw Cancelled();
   }

@@ -54,6 +54,9 @@ struct EngineOptions {
   std::string resampling = "bilinear";      // for inputs not on the reference grid
   std::vector<std::string> create_options;  // replaces the GeoTIFF defaults when not empty
   std::string reference_key;                // empty: the first input
+  // The kernel spreads a window's pixels over the threads itself (work per pixel, e.g. one network per
+  // cell, outweighs I/O; coarse grids have too few windows to share): windows then run one at a time.
+  bool parallel_kernel = false;
 };
 
 // What a kernel sees of one block. Input values are NaN where the input is nodata; the kernel writes
@@ -76,6 +79,9 @@ struct RunCounts {
   long long valid = 0;
   std::vector<long long> counters;
 };
+
+// THREADS as the engine uses it: 0 means every core.
+int resolve_threads(int requested);
 
 // Reads the engine parameters shared by all raster commands (THREADS, RESAMPLING, CREATE_OPTIONS, REFERENCE).
 EngineOptions engine_options(const Params& params);
