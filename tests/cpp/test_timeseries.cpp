@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace smr;
 using namespace smr::test;
@@ -254,4 +256,113 @@ TEST_CASE("a cancelled reconstruction leaves no output", "[timeseries][reconstru
   cancel.request();
   CHECK_THROWS_AS(run_command("pixelwisereconstruction", reconstruction(scene, dir), &cancel), Cancelled);
   for (const auto& name : dir.entries()) CHECK(name.find("out") == std::string::npos);
+}
+
+namespace {
+
+// Pooled samples: x1 and x3 shape the target, x2 is noise, x4 matters a little; on steps with 10 mm of
+// rain or more the target is 0.1 too wet (the inconsistent pairs paper 001 filters out).
+json pooled_samples(int count) {
+  json features = json::array({json::array(), json::array(), json::array(), json::array()});
+  json target = json::array(), rain = json::array();
+  for (int s = 0; s < count; ++s) {
+    const double x1 = hashed(11, 0, s), x2 = hashed(12, 0, s), x3 = hashed(13, 0, s), x4 = hashed(14, 0, s);
+    const double mm = std::floor(hashed(15, 0, s) * 20.0);
+    features[0].push_back(x1);
+    features[1].push_back(x2);
+    features[2].push_back(x3);
+    features[3].push_back(x4);
+    rain.push_back(mm);
+    target.push_back(0.1 + 0.1 * x1 + 0.3 * x3 * x3 + 0.02 * x4 + (mm >= 10 ? 0.1 : 0.0) + 0.002 * hashed(16, 0, s));
+  }
+  return {{"names", {"x1", "x2", "x3", "x4"}}, {"features", features}, {"target", target}, {"precipitation", rain}};
+}
+
+std::size_t csv_rows(const std::string& path) {
+  std::ifstream file(path);
+  std::size_t rows = 0;
+  for (std::string line; std::getline(file, line);) ++rows;
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("sensitivity of the per-cell networks to the hidden neurons, over stacks", "[timeseries][sensitivity]") {
+  TempDir dir;
+  const Scene scene = write_scene(dir, 80, dates_from("2015-04-01", 80));
+  const json parameters = {{"PREDICTORS", {scene.x1, scene.x2}}, {"TARGET", scene.target}, {"MIN_PAIRS", 20},
+                           {"CELLS", 4}, {"AXIS", "hidden"}, {"VALUES", "1 4"}, {"REPEATS", 2},
+                           {"OUTPUT_CSV", dir.file("sweep.csv")}, {"THREADS", 1}};
+  const json out = run_command("sensitivityanalysis", parameters).outputs;
+  CHECK(out["CELLS_USED"] == 4);
+  REQUIRE(out["SETTINGS"].size() == 2);
+  CHECK(out["SETTINGS"][0]["label"] == "1");
+  CHECK(out["SETTINGS"][1]["runs"] == 2);
+  // One tansig neuron cannot bend to the squared term; four can.
+  CHECK(out["SETTINGS"][1]["all"]["rmse"].get<double>() < out["SETTINGS"][0]["all"]["rmse"].get<double>());
+  CHECK(out["BEST_SETTING"] == "4");
+  CHECK(csv_rows(dir.file("sweep.csv")) == 1 + 2 * 2 * 4);
+
+  json two = parameters;
+  two["THREADS"] = 2;
+  two["OUTPUT_CSV"] = dir.file("sweep2.csv");
+  const json again = run_command("sensitivityanalysis", two).outputs;
+  CHECK(again["SETTINGS"] == out["SETTINGS"]);
+  std::ifstream a(dir.file("sweep.csv")), b(dir.file("sweep2.csv"));
+  CHECK(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
+}
+
+TEST_CASE("precipitation thresholds that drop the wet pairs score better", "[timeseries][sensitivity]") {
+  TempDir dir;
+  const json parameters = {{"SAMPLES", pooled_samples(400)}, {"AXIS", "precipitation"}, {"VALUES", {5, 10, 100}},
+                           {"HIDDEN", 4}, {"REPEATS", 2}, {"OUTPUT_CSV", dir.file("rain.csv")}};
+  const json out = run_command("sensitivityanalysis", parameters).outputs;
+  REQUIRE(out["SETTINGS"].size() == 3);
+  const double wet = out["SETTINGS"][2]["all"]["rmse"].get<double>();
+  CHECK(out["SETTINGS"][1]["all"]["rmse"].get<double>() < wet / 3);  // 10 mm removes every wet pair
+  CHECK(out["BEST_INDEX"] != 2);
+  CHECK(out["CELLS_USED"] == 1);
+}
+
+TEST_CASE("forward addition of inputs picks the most useful input first", "[timeseries][sensitivity]") {
+  TempDir dir;
+  const json parameters = {{"SAMPLES", pooled_samples(300)}, {"AXIS", "inputs"}, {"BASE_INPUTS", "x1"},
+                           {"HIDDEN", 4}, {"REPEATS", 1}, {"OUTPUT_CSV", dir.file("inputs.csv")},
+                           {"PRECIPITATION_THRESHOLD", 10}};
+  const json out = run_command("sensitivityanalysis", parameters).outputs;
+  CHECK(out["SETTINGS"].size() == 1 + 3 + 2 + 1);
+  CHECK(out["SELECTED_INPUTS"][0] == "x3");
+  CHECK(out["SETTINGS"][0]["label"] == "base");
+  CHECK(out["SETTINGS"][2]["label"] == "base+x3");
+  CHECK(out["SETTINGS"][2]["value"] == json({"x1", "x3"}));
+  CHECK(out["SETTINGS"].back()["value"].size() == 4);
+}
+
+TEST_CASE("sensitivity analysis rejects bad axes and values by name", "[timeseries][sensitivity][errors]") {
+  TempDir dir;
+  const auto message = [&](json parameters) -> std::string {
+    try {
+      run_command("sensitivityanalysis", parameters);
+    } catch (const InputError& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  json samples = pooled_samples(60);
+  json good = {{"SAMPLES", samples}, {"AXIS", "ratios"}, {"OUTPUT_CSV", dir.file("x.csv")}};
+  json parameters = good;
+  parameters["VALUES"] = "80-10";
+  CHECK_THAT(message(parameters), Catch::Contains("VALUES entry '80-10'"));
+  parameters["AXIS"] = "neurons";
+  CHECK_THAT(message(parameters), Catch::Contains("AXIS"));
+  parameters = good;
+  parameters["AXIS"] = "inputs";
+  parameters["BASE_INPUTS"] = "x9";
+  CHECK_THAT(message(parameters), Catch::Contains("BASE_INPUTS names 'x9'") && Catch::Contains("x1, x2, x3, x4"));
+  samples.erase("precipitation");
+  parameters = {{"SAMPLES", samples}, {"AXIS", "precipitation"}, {"OUTPUT_CSV", dir.file("x.csv")}};
+  CHECK_THAT(message(parameters), Catch::Contains("AXIS precipitation needs precipitation"));
+  parameters["PREDICTORS"] = {dir.file("a.tif")};
+  CHECK_THAT(message(parameters), Catch::Contains("not both"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("x.csv")));
 }

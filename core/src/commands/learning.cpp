@@ -1,5 +1,6 @@
 // smr trainmlp and smr applymodel: the "BP network" of papers 000, 001 and 003 (DESIGN §6).
 #include "smr/commands.hpp"
+#include "samples.hpp"
 #include "smr/metrics.hpp"
 #include "smr/model_file.hpp"
 #include "smr/raster.hpp"
@@ -25,15 +26,6 @@ constexpr const char* kVersionTag = "smr 0.1.0";
 constexpr long long kMaxLmParameters = 5000;
 constexpr double kMaxLmJacobianEntries = 50e6;  // 400 MB of doubles
 
-// Samples as columns: features (inputs × samples), target (1 × samples), and their groups if any.
-struct Samples {
-  std::vector<std::string> names;
-  Eigen::MatrixXd features;
-  Eigen::MatrixXd target;
-  std::vector<std::string> groups;
-  long long skipped = 0;
-};
-
 double sample_value(const json& value, const std::string& where) {
   if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
   if (!value.is_number()) throw InputError(where + " is " + describe(value) + ", not a number");
@@ -47,13 +39,16 @@ const json& sample_array(const json& object, const std::string& name, const std:
   return *found;
 }
 
-// SAMPLES {"names", "features", "target", "groups"}: a sample with a missing value is skipped.
-Samples samples_from_json(const Params& params) {
+}  // namespace
+
+Samples samples_from_json(const Params& params, bool with_precipitation) {
   const json& samples = params.value("SAMPLES");
   if (!samples.is_object()) throw InputError("SAMPLES must be an object {names, features, target}, got " + describe(samples));
   for (const auto& entry : samples.items())
-    if (entry.key() != "names" && entry.key() != "features" && entry.key() != "target" && entry.key() != "groups")
-      throw InputError("SAMPLES has an unknown member '" + entry.key() + "': valid are names, features, target, groups");
+    if (entry.key() != "names" && entry.key() != "features" && entry.key() != "target" && entry.key() != "groups" &&
+        (entry.key() != "precipitation" || !with_precipitation))
+      throw InputError("SAMPLES has an unknown member '" + entry.key() + "': valid are names, features, target, groups" +
+                       (with_precipitation ? ", precipitation" : ""));
   const json& names = sample_array(samples, "names", "SAMPLES");
   const json& features = sample_array(samples, "features", "SAMPLES");
   const json& target = sample_array(samples, "target", "SAMPLES");
@@ -76,6 +71,12 @@ Samples samples_from_json(const Params& params) {
     if (!found->is_array() || found->size() != count)
       throw InputError("SAMPLES.groups must be a list of " + std::to_string(count) + " groups, as many as the target");
     groups = &*found;
+  }
+  const json* precipitation = nullptr;
+  if (const auto found = samples.find("precipitation"); found != samples.end() && !found->is_null()) {
+    if (!found->is_array() || found->size() != count)
+      throw InputError("SAMPLES.precipitation must be a list of " + std::to_string(count) + " values (mm), as many as the target");
+    precipitation = &*found;
   }
   std::vector<std::size_t> kept;
   for (std::size_t s = 0; s < count; ++s) {
@@ -103,9 +104,13 @@ Samples samples_from_json(const Params& params) {
       const json& group = (*groups)[s];
       result.groups.push_back(group.is_string() ? group.get<std::string>() : group.dump());
     }
+    if (precipitation != nullptr)
+      result.precipitation.push_back(sample_value((*precipitation)[s], "SAMPLES.precipitation[" + std::to_string(s) + "]"));
   }
   return result;
 }
+
+namespace {
 
 std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
@@ -178,7 +183,7 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   const int threads = static_cast<int>(params.integer_in("THREADS", 0, 1024, 0));
   omp_set_num_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs()));
 
-  Samples samples = from_vector ? samples_from_json(params) : samples_from_rasters(params, settings.seed, reporter);
+  Samples samples = from_vector ? samples_from_json(params, false) : samples_from_rasters(params, settings.seed, reporter);
   if (from_rasters && division_method == DivisionMethod::Group)
     throw InputError("DIVISION group needs groups, which only SAMPLES can carry (a GROUP_FIELD); rasters have none");
   if (division_method == DivisionMethod::Group && samples.groups.empty())

@@ -1,6 +1,7 @@
 // smr pixelwisereconstruction and smr sensitivityanalysis: paper 001's one network per grid cell over
 // its time series, with precipitation filtering, and the sweeps of its §3.2 (DESIGN §6).
 #include "smr/commands.hpp"
+#include "samples.hpp"
 #include "smr/dates.hpp"
 #include "smr/pixel_networks.hpp"
 #include "smr/raster.hpp"
@@ -309,6 +310,409 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sensitivity analysis (paper 001 §3.2, Fig. 3): one axis swept, K repeats per setting, mean metrics
+// over cells (or over the pooled samples).
+
+struct SweepCell {
+  CellPairs pairs;
+  std::uint64_t index = 0;  // row-major cell index (0 for pooled samples): the seed depends on it
+};
+
+struct Setting {
+  std::string label;
+  json value;
+  TrainingChoice choice;
+  std::optional<double> threshold;
+  std::vector<Eigen::Index> inputs;  // rows of the features
+};
+
+using SubsetMeans = std::array<std::array<double, kMetricsPerSubset>, kCellSubsets>;  // r, RMSE, ubRMSE, bias
+
+struct SettingScore {
+  std::vector<SubsetMeans> repeats;          // mean over the cells trained in that repeat
+  std::vector<long long> trained;            // cells trained per repeat
+  SubsetMeans mean{};                        // mean over repeats that trained a cell
+  int runs = 0;
+  double overall_rmse() const { return mean[kOverallSubset][1]; }
+};
+
+class SweepProgress {
+ public:
+  SweepProgress(Reporter& reporter, long long total) : reporter_(reporter), total_(std::max(1LL, total)) {}
+  void task_done() { reporter_.progress(static_cast<double>(++done_) / static_cast<double>(total_)); }
+
+ private:
+  Reporter& reporter_;
+  long long total_;
+  std::atomic<long long> done_{0};
+};
+
+SettingScore evaluate(const Setting& setting, const std::vector<SweepCell>& cells, int repeats, long long min_pairs,
+                      std::uint64_t seed, int threads, SweepProgress& progress, const CancelToken* cancel) {
+  const long long tasks = static_cast<long long>(cells.size()) * repeats;
+  std::vector<CellFit> fits(static_cast<std::size_t>(tasks));
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (long long task = 0; task < tasks; ++task) {
+    try {
+      if (failure || (cancel && cancel->requested())) continue;
+      const SweepCell& cell = cells[static_cast<std::size_t>(task % static_cast<long long>(cells.size()))];
+      const auto repeat = static_cast<std::uint64_t>(task / static_cast<long long>(cells.size()));
+      long long excluded = 0;
+      const CellPairs kept = below_threshold(cell.pairs, setting.threshold, excluded);
+      // The same seed for a cell and repeat in every setting: settings differ by the setting alone.
+      fits[static_cast<std::size_t>(task)] = fit_cell(kept.features(setting.inputs, Eigen::all), kept.target, setting.choice,
+                                                      min_pairs, cell_seed(cell_seed(seed, repeat + 1), cell.index), cancel);
+      progress.task_done();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  if (cancel && cancel->requested()) throw Cancelled();
+
+  SettingScore score;
+  SubsetMeans sum_over_repeats{};
+  for (int repeat = 0; repeat < repeats; ++repeat) {
+    SubsetMeans sums{}, means{};
+    std::array<std::array<long long, kMetricsPerSubset>, kCellSubsets> counts{};
+    long long trained = 0;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const CellFit& fit = fits[static_cast<std::size_t>(repeat) * cells.size() + c];
+      if (!fit.model) continue;
+      ++trained;
+      for (int s = 0; s < kCellSubsets; ++s) {
+        const Metrics& m = fit.metrics[static_cast<std::size_t>(s)];
+        const double values[kMetricsPerSubset] = {m.r, m.rmse, m.ubrmse, m.bias};
+        for (int k = 0; k < kMetricsPerSubset; ++k)
+          if (std::isfinite(values[k])) sums[s][k] += values[k], ++counts[s][k];
+      }
+    }
+    for (int s = 0; s < kCellSubsets; ++s)
+      for (int k = 0; k < kMetricsPerSubset; ++k) means[s][k] = counts[s][k] > 0 ? sums[s][k] / static_cast<double>(counts[s][k]) : kNan;
+    score.repeats.push_back(means);
+    score.trained.push_back(trained);
+    if (trained == 0) continue;
+    ++score.runs;
+    for (int s = 0; s < kCellSubsets; ++s)
+      for (int k = 0; k < kMetricsPerSubset; ++k) sum_over_repeats[s][k] += means[s][k];
+  }
+  for (int s = 0; s < kCellSubsets; ++s)
+    for (int k = 0; k < kMetricsPerSubset; ++k)
+      score.mean[s][k] = score.runs > 0 ? sum_over_repeats[s][k] / score.runs : kNan;
+  return score;
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << std::setprecision(10) << value;
+  return out.str();
+}
+
+// VALUES as texts: a list of numbers or strings, or one string split on commas, semicolons or spaces.
+std::vector<std::string> value_texts(const Params& params) {
+  std::vector<std::string> texts;
+  const json& value = params.value("VALUES");
+  if (value.is_array()) {
+    for (const auto& item : value) {
+      if (item.is_number()) texts.push_back(format_number(item.get<double>()));
+      else if (item.is_string()) texts.push_back(item.get<std::string>());
+      else throw InputError("VALUES must hold numbers or strings, got " + describe(item));
+    }
+    return texts;
+  }
+  if (!value.is_string() && !value.is_number()) throw InputError("VALUES must be a list, got " + describe(value));
+  std::string item;
+  for (const char c : (value.is_number() ? format_number(value.get<double>()) : value.get<std::string>()) + ",") {
+    if (c == ',' || c == ';' || std::isspace(static_cast<unsigned char>(c))) {
+      if (!item.empty()) texts.push_back(item);
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return texts;
+}
+
+double value_number(const std::string& text, const char* what) {
+  try {
+    std::size_t used = 0;
+    const double number = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(number)) return number;
+  } catch (const std::exception&) {
+  }
+  throw InputError(std::string("VALUES entry '") + text + "' is not " + what);
+}
+
+const std::vector<std::string> kPaper001Ratios = {"40-15-45", "40-30-30", "40-45-15", "50-15-35", "50-20-30",
+                                                  "50-25-25", "60-10-30", "60-20-20", "60-30-10", "70-10-20",
+                                                  "70-15-15", "70-20-10", "80-10-10"};
+const std::vector<std::string> kPaper001Thresholds = {"8.75", "10", "11.25", "12.5", "13.75", "15", "16.25", "17.5"};
+
+std::vector<Setting> swept_settings(const std::string& axis, const Params& params, const Setting& base, long long min_pairs) {
+  std::vector<std::string> texts;
+  if (params.has("VALUES")) {
+    if (axis == "inputs") throw InputError("VALUES is not used with AXIS inputs: forward addition starts from BASE_INPUTS");
+    texts = value_texts(params);
+    if (texts.empty()) throw InputError("VALUES is empty: give the settings to compare");
+  } else if (axis == "hidden") {
+    for (int n = 2; n <= 12; ++n) texts.push_back(std::to_string(n));
+  } else if (axis == "ratios") {
+    texts = kPaper001Ratios;
+  } else if (axis == "precipitation") {
+    texts = kPaper001Thresholds;
+  }
+  std::vector<Setting> settings;
+  for (const auto& text : texts) {
+    Setting setting = base;
+    setting.label = text;
+    if (axis == "hidden") {
+      const double neurons = value_number(text, "a neuron count");
+      if (neurons != std::floor(neurons) || neurons < 1 || neurons > 1000)
+        throw InputError("VALUES entry '" + text + "': hidden neurons must be whole numbers from 1 to 1000");
+      setting.choice.settings.hidden = {static_cast<int>(neurons)};
+      setting.value = static_cast<int>(neurons);
+    } else if (axis == "ratios") {
+      std::vector<double> parts;
+      std::string part;
+      for (const char c : text + "-") {
+        if (c == '-' || c == '/' || c == ':') {
+          parts.push_back(value_number(part, "a train-validation-test ratio such as 80-10-10"));
+          part.clear();
+        } else {
+          part += c;
+        }
+      }
+      if (parts.size() != 3 || parts[0] <= 0 || parts[1] < 0 || parts[2] < 0)
+        throw InputError("VALUES entry '" + text + "': give training-validation-test percentages such as 80-10-10, training > 0");
+      setting.choice.ratios = {parts[0], parts[1], parts[2]};
+      setting.value = parts;
+      try {
+        check_min_pairs_divisible(min_pairs, setting.choice);
+      } catch (const InputError& error) {
+        throw InputError("VALUES entry '" + text + "': " + error.what());
+      }
+    } else {  // precipitation
+      const double threshold = value_number(text, "a precipitation threshold in mm");
+      if (threshold < 0) throw InputError("VALUES entry '" + text + "': a precipitation threshold must be ≥ 0 mm");
+      setting.threshold = threshold;
+      setting.value = threshold;
+    }
+    settings.push_back(std::move(setting));
+  }
+  return settings;
+}
+
+std::vector<SweepCell> sampled_cells(const Params& params, const StackRun& run, long long min_pairs, std::uint64_t seed,
+                                     Reporter& reporter) {
+  const long long wanted = params.integer_in("CELLS", 0, 100000000, 100);
+  using CellSample = SeededSample<CellPairs>;
+  const std::size_t capacity = wanted > 0 ? static_cast<std::size_t>(wanted) : CellSample::kEverything;
+  CellSample sample(capacity, seed);
+  std::mutex mutex;
+  std::atomic<long long> eligible{0};
+  const BlockVisitor visit = [&](const Block& block) {
+    CellSample window(capacity, seed);
+    for (std::size_t p = 0; p < block.size(); ++p) {
+      CellPairs pairs = gather_pairs(block, p, run);
+      if (pairs.count() < min_pairs) continue;
+      ++eligible;
+      const std::uint64_t index = static_cast<std::uint64_t>(block.y0 + static_cast<int>(p) / block.width) * block.grid->width +
+                                  static_cast<std::uint64_t>(block.x0 + static_cast<int>(p) % block.width);
+      window.add(index, std::move(pairs));
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    sample.absorb(std::move(window));
+  };
+  scan_stackwise(run.sources(), engine_options(params), visit, reporter);
+  std::vector<SweepCell> cells;
+  for (auto& item : sample.take_in_index_order()) cells.push_back({std::move(item.payload), item.index});
+  if (cells.empty())
+    throw InputError("no cell has MIN_PAIRS " + std::to_string(min_pairs) + " valid pairs in the training period; lower MIN_PAIRS or widen TRAINING_PERIOD");
+  reporter.info(std::to_string(cells.size()) + " of the " + std::to_string(eligible.load()) + " cells with at least " +
+                std::to_string(min_pairs) + " pairs are used");
+  return cells;
+}
+
+json score_json(const SettingScore& score) {
+  json subsets = json::object();
+  for (int s = 0; s < kCellSubsets; ++s) {
+    json entry;
+    const char* names[kMetricsPerSubset] = {"r", "rmse", "ubrmse", "bias"};
+    for (int k = 0; k < kMetricsPerSubset; ++k)
+      entry[names[k]] = std::isfinite(score.mean[s][k]) ? json(score.mean[s][k]) : json(nullptr);
+    subsets[s == kTrainingSubset ? "train" : s == kOverallSubset ? "all" : kCellSubsetNames[s]] = entry;
+  }
+  return subsets;
+}
+
+// The lowest mean overall RMSE (paper 001 §3.3: the overall samples' error is the criterion).
+std::size_t best_of(const std::vector<SettingScore>& scores) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < scores.size(); ++i)
+    if (std::isfinite(scores[i].overall_rmse()) &&
+        (!std::isfinite(scores[best].overall_rmse()) || scores[i].overall_rmse() < scores[best].overall_rmse()))
+      best = i;
+  return best;
+}
+
+json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
+  params.reject_unknown(with_engine_keys(with_training_keys(
+      {"SAMPLES", "PREDICTORS", "PREDICTOR_NAMES", "TARGET", "PRECIPITATION", "PRECIPITATION_THRESHOLD", "TRAINING_PERIOD",
+       "MIN_PAIRS", "CELLS", "AXIS", "VALUES", "BASE_INPUTS", "REPEATS", "OUTPUT_CSV"})));
+  const std::string axis = params.choice("AXIS", {"hidden", "ratios", "inputs", "precipitation"});
+  const bool pooled = params.has("SAMPLES");
+  if (pooled == params.has("PREDICTORS"))
+    throw InputError(pooled ? "give either SAMPLES or PREDICTORS with TARGET, not both"
+                            : "no samples: give SAMPLES (pooled samples) or PREDICTORS with TARGET (stacks)");
+  if (pooled)
+    for (const char* key : {"TARGET", "PRECIPITATION", "TRAINING_PERIOD", "MIN_PAIRS", "CELLS"})
+      if (params.has(key)) throw InputError(std::string(key) + " applies to stacks (PREDICTORS), not to pooled SAMPLES");
+  const TrainingChoice choice = training_choice(params, paper001_defaults(), kCellDivisions);
+  const int repeats = static_cast<int>(params.integer_in("REPEATS", 1, 1000, 3));
+  const std::string csv_path = params.text("OUTPUT_CSV");
+  const int threads = resolve_threads(static_cast<int>(params.integer_in("THREADS", 0, 1024, 0)));
+  const std::uint64_t seed = choice.settings.seed;
+
+  std::vector<SweepCell> cells;
+  std::vector<std::string> names;
+  bool have_precipitation = false;
+  long long min_pairs = 2;
+  if (pooled) {
+    Samples samples = samples_from_json(params, true);
+    if (samples.skipped > 0)
+      reporter.warning(std::to_string(samples.skipped) + " samples skipped: a feature or the target is missing");
+    names = samples.names;
+    have_precipitation = !samples.precipitation.empty();
+    CellPairs pairs{std::move(samples.features), std::move(samples.target), std::move(samples.precipitation)};
+    if (!have_precipitation) pairs.precipitation.assign(static_cast<std::size_t>(pairs.count()), kNan);
+    cells.push_back({std::move(pairs), 0});
+  } else {
+    min_pairs = params.integer_in("MIN_PAIRS", 2, 100000000, 50);
+    check_min_pairs_divisible(min_pairs, choice);
+    const StackRun run = stack_run(params, false);
+    names = run.names;
+    have_precipitation = run.precipitation.has_value();
+    cells = sampled_cells(params, run, min_pairs, seed, reporter);
+  }
+  std::optional<double> threshold;
+  if (params.has("PRECIPITATION_THRESHOLD") || (!pooled && have_precipitation && axis != "precipitation"))
+    threshold = precipitation_threshold(params, have_precipitation);
+  if (axis == "precipitation" && !have_precipitation)
+    throw InputError("AXIS precipitation needs precipitation: a PRECIPITATION stack, or SAMPLES.precipitation (a precipitation field)");
+  if (axis == "precipitation" && threshold)
+    throw InputError("PRECIPITATION_THRESHOLD is what AXIS precipitation sweeps: give the thresholds as VALUES instead");
+
+  Setting base{"", json(), choice, threshold, {}};
+  for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(names.size()); ++i) base.inputs.push_back(i);
+  std::vector<Setting> settings;
+  std::vector<SettingScore> scores;
+  json selected = json::array();
+  const CancelToken* cancel = reporter.cancel_token();
+
+  if (axis == "inputs") {
+    std::vector<std::string> base_names = params.texts("BASE_INPUTS");
+    if (base_names.empty()) {
+      const std::size_t count = names.size() > 5 ? 5 : 1;
+      base_names.assign(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(count));
+    }
+    std::vector<Eigen::Index> current, remaining;
+    for (const auto& name : base_names) {
+      const auto found = std::find(names.begin(), names.end(), name);
+      if (found == names.end()) {
+        std::string listed;
+        for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+        throw InputError("BASE_INPUTS names '" + name + "', which is not an input; the inputs are " + listed);
+      }
+      current.push_back(found - names.begin());
+    }
+    for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(names.size()); ++i)
+      if (std::find(current.begin(), current.end(), i) == current.end()) remaining.push_back(i);
+    const long long m = static_cast<long long>(remaining.size());
+    SweepProgress progress(reporter, (1 + m * (m + 1) / 2) * static_cast<long long>(cells.size()) * repeats);
+    const auto setting_for = [&](const std::vector<Eigen::Index>& inputs, const std::string& label) {
+      Setting setting = base;
+      setting.inputs = inputs;
+      setting.label = label;
+      json value = json::array();
+      for (const Eigen::Index i : inputs) value.push_back(names[static_cast<std::size_t>(i)]);
+      setting.value = value;
+      return setting;
+    };
+    std::string label = "base";
+    settings.push_back(setting_for(current, label));
+    scores.push_back(evaluate(settings.back(), cells, repeats, min_pairs, seed, threads, progress, cancel));
+    while (!remaining.empty()) {
+      const std::size_t round_first = settings.size();
+      for (const Eigen::Index candidate : remaining) {
+        std::vector<Eigen::Index> inputs = current;
+        inputs.push_back(candidate);
+        settings.push_back(setting_for(inputs, label + "+" + names[static_cast<std::size_t>(candidate)]));
+        scores.push_back(evaluate(settings.back(), cells, repeats, min_pairs, seed, threads, progress, cancel));
+      }
+      const std::vector<SettingScore> round(scores.begin() + static_cast<std::ptrdiff_t>(round_first), scores.end());
+      const std::size_t round_best = round_first + best_of(round);
+      const Eigen::Index added = settings[round_best].inputs.back();
+      current.push_back(added);
+      remaining.erase(std::find(remaining.begin(), remaining.end(), added));
+      label = settings[round_best].label;
+      selected.push_back(names[static_cast<std::size_t>(added)]);
+    }
+  } else {
+    settings = swept_settings(axis, params, base, min_pairs);
+    SweepProgress progress(reporter, static_cast<long long>(settings.size() * cells.size()) * repeats);
+    for (const auto& setting : settings)
+      scores.push_back(evaluate(setting, cells, repeats, min_pairs, seed, threads, progress, cancel));
+  }
+
+  // The CSV: one row per setting × repeat × subset, written under a temporary name and renamed.
+  const std::string temporary = temporary_name(csv_path, "smr-partial");
+  {
+    std::ofstream csv(temporary);
+    if (!csv) throw InputError("OUTPUT_CSV: cannot write '" + csv_path + "'");
+    csv << "axis,setting,repeat,subset,units,mean_r,mean_rmse,mean_ubrmse,mean_bias\n";
+    for (std::size_t i = 0; i < settings.size(); ++i)
+      for (int repeat = 0; repeat < repeats; ++repeat)
+        for (int s = 0; s < kCellSubsets; ++s) {
+          csv << axis << ",\"" << settings[i].label << "\"," << repeat + 1 << "," << kCellSubsetNames[s] << ","
+              << scores[i].trained[static_cast<std::size_t>(repeat)];
+          for (int k = 0; k < kMetricsPerSubset; ++k) {
+            const double value = scores[i].repeats[static_cast<std::size_t>(repeat)][s][k];
+            csv << "," << (std::isfinite(value) ? format_number(value) : "");
+          }
+          csv << "\n";
+        }
+    if (!csv.flush()) {
+      std::filesystem::remove(temporary);
+      throw std::runtime_error("OUTPUT_CSV: writing '" + csv_path + "' failed");
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, csv_path, error);
+  if (error) {
+    std::filesystem::remove(temporary);
+    throw std::runtime_error("OUTPUT_CSV: cannot move the result to '" + csv_path + "': " + error.message());
+  }
+
+  json summary = json::array();
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    json entry = score_json(scores[i]);
+    entry["label"] = settings[i].label;
+    entry["value"] = settings[i].value;
+    entry["runs"] = scores[i].runs;
+    summary.push_back(entry);
+  }
+  const std::size_t best = best_of(scores);
+  json result = {{"OUTPUT_CSV", csv_path}, {"AXIS", axis}, {"SETTINGS", summary}, {"BEST_INDEX", best},
+                 {"BEST_SETTING", settings[best].label}, {"CELLS_USED", cells.size()}};
+  if (axis == "inputs") result["SELECTED_INPUTS"] = selected;
+  reporter.info("best setting: " + settings[best].label + " (mean overall RMSE " + format_number(scores[best].overall_rmse()) + ")");
+  return result;
+}
+
 }  // namespace
 
 void add_timeseries_commands(std::vector<Command>& registry) {
@@ -346,6 +750,33 @@ Stacks on another grid are aligned (RESAMPLING, REFERENCE); THREADS, CREATE_OPTI
 command (stack outputs default to small band-interleaved tiles).
 )~"),
                       run_pixelwise_reconstruction});
+  registry.push_back({"sensitivityanalysis",
+                      "sweep one setting of the per-cell or pooled BP network and compare mean metrics (paper 001 Fig. 3)",
+                      R"~(smr sensitivityanalysis: paper 001's sensitivity analysis (§3.2, Fig. 3), one axis at a time.
+
+Samples: pooled SAMPLES (as smr trainmlp, plus an optional "precipitation" list, mm), or stacks as smr
+pixelwisereconstruction (PREDICTORS, PREDICTOR_NAMES, TARGET, PRECIPITATION, TRAINING_PERIOD, MIN_PAIRS 50)
+with CELLS (default 100, 0 = all): that many cells with at least MIN_PAIRS pairs, chosen at random by SEED.
+  AXIS      hidden | ratios | inputs | precipitation
+  VALUES    the settings: hidden neurons (default 2-12); ratios "train-validation-test" (default the 13 of
+            §3.2.3, 40-15-45 ... 80-10-10); precipitation thresholds in mm (default the 8 of §3.2.4,
+            8.75 ... 17.5; a step with precipitation >= the threshold is left out of training)
+  BASE_INPUTS   AXIS inputs: forward addition (§3.2.1) from these inputs (default the first 5, or the
+            first one when there are 5 or fewer); each round adds the remaining input with the lowest
+            mean overall RMSE, until all are in; every combination evaluated is a setting
+  REPEATS   3: trainings per setting and cell, each with its own seed (the same seeds for every setting)
+The settings not swept: HIDDEN 12, TRAIN_RATIO 0.8, VALIDATION_RATIO 0.1, TEST_RATIO 0.1,
+PRECIPITATION_THRESHOLD (needed with PRECIPITATION unless AXIS precipitation), NORMALISATION zero_one,
+DIVISION random, and the trainer keys of smr trainmlp.
+  OUTPUT_CSV   one row per setting, repeat and subset (training, validation, test, overall): axis, setting,
+               repeat, subset, units (cells averaged), mean_r, mean_rmse, mean_ubrmse, mean_bias
+               (bias = mean(estimate - reference), target units)
+Result: OUTPUT_CSV, AXIS, SETTINGS (per setting: label, value, and for train, validation, test, all the mean
+over repeats of the mean over cells of r, rmse, ubrmse, bias; runs), BEST_INDEX and BEST_SETTING (lowest mean
+overall RMSE, paper 001 §3.3), SELECTED_INPUTS (AXIS inputs), CELLS_USED. THREADS: cells and repeats run
+in parallel; the results are the same for any THREADS.
+)~",
+                      run_sensitivity_analysis});
 }
 
 }  // namespace smr
