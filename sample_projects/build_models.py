@@ -123,7 +123,9 @@ from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
     QgsProcessingParameterRasterLayer,
     QgsProject,
     QgsRasterLayer,
@@ -639,12 +641,133 @@ def build_forward_model():
     return model
 
 
+# Paper 001 sample model: a short sweep of the hidden neurons on a sample of cells, then the
+# reconstruction with the best of them (paper 001 kept 12 after sweeping 2-12).
+PAPER001_HIDDEN_VALUES = "4 8 12"
+PAPER001_SWEEP_CELLS = 40
+PAPER001_SWEEP_REPEATS = 2
+DEFAULT_PRECIPITATION_THRESHOLD = 8.75  # mm between the overpasses (paper 001 §3.2.4)
+RECONSTRUCTION_COUNTS = (
+    ("CELLS", "grid cells"), ("TRAINED_CELLS", "cells with a network"),
+    ("SKIPPED_CELLS", "cells with fewer than MIN_PAIRS pairs"),
+    ("FAILED_CELLS", "cells whose training failed"),
+    ("EXCLUDED_BY_PRECIPITATION", "pairs left out by the precipitation threshold"))
+RECONSTRUCTION_MEANS = (("TRAIN", "training"), ("TEST", "test"), ("ALL", "overall"))
+
+
+def build_paper001_model():
+    """Paper 001: sensitivity of the per-cell networks, then the reconstruction and its maps."""
+    model = QgsProcessingModelAlgorithm("paper001_reconstruction", MODEL_GROUP, "smrsamples")
+    threshold = _number_input("PRECIPITATION_THRESHOLD", "Precipitation threshold (mm)",
+                              DEFAULT_PRECIPITATION_THRESHOLD)
+    seed = QgsProcessingParameterNumber(
+        "SEED", "Random seed (cells sampled, divisions, initial weights)",
+        QgsProcessingParameterNumber.Integer, DEFAULT_SEED)
+    seed.setMinimum(0)
+    parameter_help = _add_inputs(model, [
+        (QgsProcessingParameterMultipleLayers(
+            "PREDICTORS", "Predictor stacks (band = day)", QgsProcessing.TypeRaster), (120, 60),
+         "One multi-band raster per predictor, band = time step, in a fixed order (paper 001: "
+         "AMSR2 brightness temperatures F1-F5 in K, GLDAS soil moisture in m³/m³, land-surface and "
+         "soil temperature in K, MODIS LAI). The sample scene's tb_06_9ghz … modis_lai."),
+        (_raster_input("TARGET", "Target stack: the product to reconstruct (m³/m³)"), (120, 140),
+         "The soil-moisture product the networks learn (paper 001: SMAP), one band per day with "
+         "gaps where it has no value; its grid is the outputs' grid. The sample scene's smap_sm."),
+        (_raster_input("PRECIPITATION", "Precipitation between the overpasses (mm)"), (120, 220),
+         "Precipitation accumulated between the predictors' and the target's overpass, one band "
+         "per day (paper 001: GLDAS, 01:00-07:00). The sample scene's precipitation."),
+        (threshold, (120, 280),
+         "Days with at least this much precipitation between the overpasses are left out of "
+         "training (paper 001 §3.2.4 chose 8.75 mm, heavy rain scaled to 7 h)."),
+        (QgsProcessingParameterString("TRAINING_PERIOD", "Training period", "all", optional=True),
+         (120, 340),
+         "Bands whose pairs train the networks: 'all', 'first:last' band numbers, or "
+         "'YYYY-MM-DD:YYYY-MM-DD' when the bands carry dates. The whole series is reconstructed."),
+        (seed, (120, 400), "The same seed gives the same sweep and the same networks."),
+    ])
+    stack_inputs = (("PREDICTORS", "PREDICTORS"), ("TARGET", "TARGET"),
+                    ("PRECIPITATION", "PRECIPITATION"))
+
+    sweep = _child("smr:sensitivityanalysis", "sweep",
+                   f"Hidden neurons {PAPER001_HIDDEN_VALUES} on {PAPER001_SWEEP_CELLS} cells "
+                   "(paper 001 §3.2.2)", (480, 120))
+    for key, name in stack_inputs:
+        sweep.addParameterSources(key, _from_input(name))
+    sweep.addParameterSources("PRECIPITATION_THRESHOLD", _from_input_or_default(
+        "PRECIPITATION_THRESHOLD", DEFAULT_PRECIPITATION_THRESHOLD))
+    sweep.addParameterSources("TRAINING_PERIOD", _from_input_or_default("TRAINING_PERIOD", "all"))
+    sweep.addParameterSources("AXIS", _static(0))  # hidden neurons
+    sweep.addParameterSources("VALUES", _static(PAPER001_HIDDEN_VALUES))
+    sweep.addParameterSources("CELLS", _static(PAPER001_SWEEP_CELLS))
+    sweep.addParameterSources("REPEATS", _static(PAPER001_SWEEP_REPEATS))
+    sweep.addParameterSources("SEED", _from_input_or_default("SEED", DEFAULT_SEED))
+    sweep.setModelOutputs({
+        "SWEEP_CSV": _model_output("sweep", "OUTPUT_CSV", "SWEEP_CSV",
+                                   "Sensitivity to the hidden neurons (.csv)"),
+        "SWEEP_REPORT": _model_output("sweep", "OUTPUT_HTML", "SWEEP_REPORT",
+                                      "Sensitivity report with paper 001's Fig. 3 (.html)"),
+        "BEST_SETTING": _number_output("sweep", "BEST_SETTING", "Hidden neurons chosen"),
+    })
+    model.addChildAlgorithm(sweep)
+
+    reconstruct = _child("smr:pixelwisereconstruction", "reconstruct",
+                         "One network per cell, the chosen neurons (paper 001 §3.1)", (840, 120))
+    for key, name in stack_inputs:
+        reconstruct.addParameterSources(key, _from_input(name))
+    reconstruct.addParameterSources("PRECIPITATION_THRESHOLD", _from_input_or_default(
+        "PRECIPITATION_THRESHOLD", DEFAULT_PRECIPITATION_THRESHOLD))
+    reconstruct.addParameterSources("TRAINING_PERIOD", _from_input_or_default(
+        "TRAINING_PERIOD", "all"))
+    reconstruct.addParameterSources("HIDDEN", _from_child("sweep", "BEST_SETTING"))
+    reconstruct.addParameterSources("SEED", _from_input_or_default("SEED", DEFAULT_SEED))
+    outputs = {
+        "RECONSTRUCTED": _model_output("reconstruct", "OUTPUT", "RECONSTRUCTED",
+                                       "Reconstructed soil moisture, band = day (m³/m³)"),
+        "METRIC_MAPS": _model_output("reconstruct", "METRICS", "METRIC_MAPS",
+                                     "Per-cell r, RMSE, ubRMSE, bias (16 bands, paper 001 Fig. 4)"),
+        "SAMPLE_COUNTS": _model_output("reconstruct", "COUNTS", "SAMPLE_COUNTS",
+                                       "Per-cell pair and sample counts (5 bands)"),
+    }
+    for key, description in RECONSTRUCTION_COUNTS:
+        outputs[key] = _number_output("reconstruct", key, f"Reconstruction: {description}")
+    for subset, subset_name in RECONSTRUCTION_MEANS:
+        for metric, metric_name in (("R", "r"), ("RMSE", "RMSE (m³/m³)")):
+            key = f"MEAN_{subset}_{metric}"
+            outputs[key] = _number_output("reconstruct", key,
+                                          f"Mean over cells of the {subset_name} {metric_name}")
+    reconstruct.setModelOutputs(outputs)
+    model.addChildAlgorithm(reconstruct)
+
+    model.setHelpContent(_help(
+        "Paper 001 (Wang & Xu) reconstructs a long soil-moisture series by training one BP "
+        "network per grid cell on the days where the predictors (AMSR2 brightness temperatures, "
+        "GLDAS soil moisture and temperatures, MODIS LAI) and the target product (SMAP) are all "
+        "valid, leaving out days with heavy rain between the overpasses (§3.2.4), and applying "
+        "each network to every day with predictors. It chose its settings by sensitivity "
+        "analysis (§3.2, Fig. 3). This model sweeps the number of hidden neurons "
+        f"({PAPER001_HIDDEN_VALUES}) with {PAPER001_SWEEP_REPEATS} trainings per setting on "
+        f"{PAPER001_SWEEP_CELLS} random cells (smr:sensitivityanalysis: a CSV and a report with "
+        "the four panels of Fig. 3, mean r and RMSE of the training, validation, test and overall "
+        "samples), then runs smr:pixelwisereconstruction with the best of them (lowest mean "
+        "overall RMSE) and paper 001's other settings: 80/10/10 division, inputs and target "
+        "scaled to 0-1, Levenberg–Marquardt with early stopping, cells with fewer than 50 pairs "
+        "skipped. Outputs: the reconstructed stack (m³/m³, band = day, dated like the target), "
+        "the per-cell metric maps of Fig. 4 (r, RMSE, ubRMSE and bias = mean(estimate − target) "
+        "for each subset, 16 bands), the per-cell counts (valid pairs, pairs excluded by "
+        "precipitation, training, validation and test samples) and the mean metrics. Nodata: a "
+        "day with a predictor missing is nodata in the reconstruction; a skipped cell is nodata "
+        "in every output and counted.",
+        parameter_help))
+    return model
+
+
 # (builder, file name, number of model outputs that are files or layers, not numbers)
 MODELS = (
     (build_paper000_model, "paper000_physical_chain.model3", 6),
     (build_paper003_model, "paper003_predictors.model3", 3),
     (build_forward_model, "wcm_forward_simulation.model3", 2),
     (build_paper000_soil_moisture_model, "paper000_soil_moisture.model3", 4),
+    (build_paper001_model, "paper001_reconstruction.model3", 5),
 )
 
 

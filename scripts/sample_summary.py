@@ -30,6 +30,7 @@ Everything printed also goes to OUTPUT_DIR/summary.txt.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -48,6 +49,8 @@ PAPER000_TABLE2 = {"r2": 0.7220, "rmse": 0.0310, "mae": 0.0230}
 # The map's RMSE reported by smr:validationmetrics and recomputed here must agree this well
 # (m³/m³; both are over the same pixels, in float32 against float64 sums).
 MAP_RMSE_AGREEMENT = 1e-4
+# Below it the soil is frozen: the target product has no value, so no network trains on it.
+FREEZING_K = 273.15
 
 
 def read(path, like=None, resampling="bilinear"):
@@ -335,6 +338,123 @@ def soil_moisture_table(summary):
     return "\n".join(lines)
 
 
+def read_stack(path):
+    """Every band as float64 (bands × rows × columns) with nodata as NaN."""
+    dataset = gdal.Open(str(path))
+    values = dataset.ReadAsArray().astype(np.float64)
+    if values.ndim == 2:
+        values = values[np.newaxis]
+    for band in range(dataset.RasterCount):
+        nodata = dataset.GetRasterBand(band + 1).GetNoDataValue()
+        if nodata is not None:
+            values[band][values[band] == nodata] = np.nan
+    return values
+
+
+def _agreement(estimate, truth, where):
+    both = np.isfinite(estimate) & np.isfinite(truth) & where
+    if both.sum() < 2:
+        return {"rmse": None, "bias": None, "r": None, "n": int(both.sum())}
+    error = estimate[both] - truth[both]
+    return {"rmse": float(np.sqrt((error ** 2).mean())), "bias": float(error.mean()),
+            "r": float(np.corrcoef(estimate[both], truth[both])[0, 1]), "n": int(both.sum())}
+
+
+def summarise_paper001(data_dir, folder):
+    """Paper 001's model (qgis_process --json): the sweep, the reconstruction and a check of it on
+    the days it was not trained on, against the scene's truth."""
+    report_file = folder / "qgis_process.json"
+    if not report_file.is_file():
+        return None
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    results = report["results"]
+    files = {"reconstructed": results.get("reconstruct:RECONSTRUCTED"),
+             "metric_maps": results.get("reconstruct:METRIC_MAPS"),
+             "counts": results.get("reconstruct:SAMPLE_COUNTS"),
+             "sweep_csv": results.get("sweep:SWEEP_CSV"),
+             "sweep_report": results.get("sweep:SWEEP_REPORT")}
+    missing = [name for name, path in files.items() if not path or not Path(path).is_file()]
+    if missing:
+        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    # The workflow trains on band numbers "first:last" from band 1; the days after are unseen.
+    period = str(report.get("inputs", {}).get("TRAINING_PERIOD", ""))
+    first_unseen = int(period.split(":")[1]) if re.fullmatch(r"1:\d+", period) else 0
+    reconstructed = read_stack(files["reconstructed"])
+    truth = read_stack(data_dir / "truth_sm.tif")
+    target = read_stack(data_dir / "smap_sm.tif")
+    model_sm = read_stack(data_dir / "gldas_sm.tif")
+    # Frozen days are never in training (the target product has no value on frozen soil), so
+    # the networks are judged on thawed days; the frozen ones are reported apart.
+    thawed = read_stack(data_dir / "gldas_st.tif") >= FREEZING_K
+    frozen = ~thawed
+    unseen = slice(first_unseen, truth.shape[0])
+    summary = {
+        "best_hidden": results.get("sweep:BEST_SETTING"),
+        "cells": results.get("reconstruct:CELLS"),
+        "trained_cells": results.get("reconstruct:TRAINED_CELLS"),
+        "skipped_cells": results.get("reconstruct:SKIPPED_CELLS"),
+        "failed_cells": results.get("reconstruct:FAILED_CELLS"),
+        "excluded_by_precipitation": results.get("reconstruct:EXCLUDED_BY_PRECIPITATION"),
+        "mean_metrics": {key: results.get(f"reconstruct:MEAN_{key}")
+                         for key in ("TRAIN_R", "TRAIN_RMSE", "TEST_R", "TEST_RMSE", "ALL_R",
+                                     "ALL_RMSE")},
+        "unseen_days": [first_unseen + 1, truth.shape[0]],
+        "reconstruction_vs_truth": _agreement(reconstructed[unseen], truth[unseen], thawed[unseen]),
+        "target_vs_truth": _agreement(target[unseen], truth[unseen], thawed[unseen]),
+        "model_sm_vs_truth": _agreement(model_sm[unseen], truth[unseen], thawed[unseen]),
+        "reconstruction_frozen_vs_truth": _agreement(reconstructed[unseen], truth[unseen],
+                                                     frozen[unseen]),
+        "thawed_share": float(thawed[unseen].mean()),
+        "target_coverage": float(np.isfinite(target[unseen][thawed[unseen]]).mean()),
+        "reconstruction_coverage": float(np.isfinite(reconstructed[unseen][thawed[unseen]]).mean()),
+        "files": files,
+    }
+    # The networks must beat the uncorrected model soil moisture they were given as an input.
+    summary["passed"] = (summary["reconstruction_vs_truth"]["rmse"]
+                         < summary["model_sm_vs_truth"]["rmse"])
+    return summary
+
+
+def paper001_table(summary):
+    means = summary["mean_metrics"]
+    first, last = summary["unseen_days"]
+    lines = [
+        "paper 001 reconstruction (paper001_reconstruction.model3: hidden-neuron sweep, one BP "
+        "network per cell, precipitation filter)",
+        f"hidden neurons chosen by the sweep: {summary['best_hidden']}; cells: "
+        f"{summary['cells']}, trained {summary['trained_cells']}, skipped (< 50 pairs) "
+        f"{summary['skipped_cells']}, failed {summary['failed_cells']}; pairs left out by the "
+        f"precipitation threshold: {summary['excluded_by_precipitation']}",
+        f"mean over cells, against the target product: training r {_number(means['TRAIN_R'], 3)}"
+        f" RMSE {_number(means['TRAIN_RMSE'])}, test r {_number(means['TEST_R'], 3)} RMSE "
+        f"{_number(means['TEST_RMSE'])}, overall r {_number(means['ALL_R'], 3)} RMSE "
+        f"{_number(means['ALL_RMSE'])} m³/m³",
+        f"thawed days of {first}-{last} (never trained on; {summary['thawed_share']:.0%} of the "
+        f"cell-days), against the scene's true soil moisture:",
+        f"{'':<34} {'RMSE':>7} {'bias':>8} {'r':>6} {'cell-days':>10}",
+    ]
+    for key, label in (("reconstruction_vs_truth", "reconstruction"),
+                       ("target_vs_truth", "target product (SMAP-like)"),
+                       ("model_sm_vs_truth", "model soil moisture (GLDAS-like)")):
+        row = summary[key]
+        lines.append(f"{label:<34} {row['rmse']:>7.4f} {row['bias']:>+8.4f} {row['r']:>6.3f} "
+                     f"{row['n']:>10}")
+    lines.append(f"coverage of those cell-days: target {summary['target_coverage']:.0%}, "
+                 f"reconstruction {summary['reconstruction_coverage']:.0%}")
+    frozen = summary["reconstruction_frozen_vs_truth"]
+    if frozen["n"]:
+        lines.append(f"frozen days (outside every network's training): reconstruction RMSE "
+                     f"{frozen['rmse']:.4f} over {frozen['n']} cell-days — extrapolation, not to "
+                     f"be used")
+    files = summary["files"]
+    lines += [f"  reconstruction: {files['reconstructed']}", f"  metric maps: {files['metric_maps']}",
+              f"  counts: {files['counts']}", f"  sweep: {files['sweep_csv']}, {files['sweep_report']}"]
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines.append(f"check {verdict}: the reconstruction is closer to the truth than the model soil "
+                 f"moisture it was given")
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -356,6 +476,10 @@ def main():
     add_section(forward, forward_table, output_dir / "forward" / "summary.json")
     soil_moisture = summarise_soil_moisture(data_dir, output_dir / "paper000_sm")
     add_section(soil_moisture, soil_moisture_table, output_dir / "paper000_sm" / "summary.json")
+    timeseries_dir = data_dir / "timeseries"
+    paper001 = (summarise_paper001(timeseries_dir, output_dir / "paper001")
+                if (timeseries_dir / "scene.json").is_file() else None)
+    add_section(paper001, paper001_table, output_dir / "paper001" / "summary.json")
     if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
     text = "\n\n".join(sections)
@@ -365,6 +489,8 @@ def main():
         raise SystemExit("the water cloud forward check failed (see above)")
     if soil_moisture is not None and not soil_moisture["passed"]:
         raise SystemExit("the soil-moisture map check failed (see above)")
+    if paper001 is not None and not paper001["passed"]:
+        raise SystemExit("the paper 001 reconstruction check failed (see above)")
 
 
 if __name__ == "__main__":

@@ -292,10 +292,12 @@ GDALDriver* driver_for(const RasterTarget& target) {
 
 // The GeoTIFF tile edge for a run whose windows carry `bytes_per_pixel`: 256, or less so that one tile
 // of every band fits the window budget (a multiple of 16, as TIFF tiles must be).
-int tile_size_for(long long bytes_per_pixel) {
+// No larger than the raster needs: padding blocks of a tiny grid would be written and compressed too.
+int tile_size_for(long long bytes_per_pixel, const Grid& grid) {
   int tile = kTileSize;
   while (tile > 16 && static_cast<long long>(tile) * tile * bytes_per_pixel > kWindowBudgetBytes) tile -= 16;
-  return tile;
+  const int needed = (std::max(grid.width, grid.height) + 15) / 16 * 16;
+  return std::max(16, std::min(tile, needed));
 }
 
 CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options, int threads, int tile,
@@ -444,7 +446,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
   const long long bytes_per_pixel = std::max(1LL, bands_per_pixel) * static_cast<long long>(sizeof(float));
   const long long max_pixels = std::max(1LL, std::min(kMaxWindowPixels, kWindowBudgetBytes / bytes_per_pixel));
   PartialOutputs partial;
-  auto outputs = create_outputs(targets, grid, options, threads, tile_size_for(bytes_per_pixel), partial, sources);
+  auto outputs = create_outputs(targets, grid, options, threads, tile_size_for(bytes_per_pixel, grid), partial, sources);
   const auto windows = windows_for(grid, outputs, max_pixels);
 
   RunCounts totals;

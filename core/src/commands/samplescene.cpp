@@ -2,19 +2,25 @@
 // reflectances from a linear soil/vegetation mixture → indices → VWC (paper 000 eq. 8 on the noise-free
 // NDMI) → σ⁰ VV and VH by the water cloud model (paper 000 eq. 1–3) over a dB-linear soil term
 // (paper 002 eq. 3) with multiplicative speckle, plus in-situ points with measurement noise.
+// PRODUCTS timeseries instead writes paper 001's daily stacks (below, before run_sample_scene).
 // Every random number is a hash of (seed, stream, position), so the scene is the same for any thread count.
 #include "smr/commands.hpp"
+#include "smr/dates.hpp"
 #include "smr/kernels.hpp"
 #include "smr/raster.hpp"
 
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
 
 namespace smr {
 
@@ -145,35 +151,359 @@ struct BrightnessTemperature {
   double v, h;  // K
 };
 
-BrightnessTemperature brightness(const Surface& s, double vwc, double temperature) {
+struct Reflectivity {
+  double v, h;
+};
+
+// Smooth-surface Fresnel reflectivities of a soil of permittivity `eps` at the passive angle.
+Reflectivity fresnel(double eps) {
   const double theta = kPassiveAngle * kernels::kDegToRad;
-  const double eps = permittivity(s.soil_moisture);
   const double c = std::cos(theta), root = std::sqrt(eps - std::sin(theta) * std::sin(theta));
+  return {std::pow((eps * c - root) / (eps * c + root), 2), std::pow((c - root) / (c + root), 2)};
+}
+
+// τ-ω emission of a soil of reflectivity r under a canopy of one-way transmissivity gamma.
+double tau_omega(double temperature, double r, double gamma) {
+  return temperature * ((1.0 - r) * gamma + (1.0 - kAlbedo) * (1.0 - gamma) * (1.0 + r * gamma));
+}
+
+BrightnessTemperature brightness(const Surface& s, double vwc, double temperature) {
+  const double c = std::cos(kPassiveAngle * kernels::kDegToRad);
+  const Reflectivity smooth = fresnel(permittivity(s.soil_moisture));
   const double rough = std::exp(-kRoughness * c * c);
-  const double rh = std::pow((c - root) / (c + root), 2) * rough;
-  const double rv = std::pow((eps * c - root) / (eps * c + root), 2) * rough;
   const double gamma = std::exp(-kOpacityPerVwc * vwc / c);
-  const auto tau_omega = [&](double r) {
-    return temperature * ((1.0 - r) * gamma + (1.0 - kAlbedo) * (1.0 - gamma) * (1.0 + r * gamma));
+  return {tau_omega(temperature, smooth.v * rough, gamma), tau_omega(temperature, smooth.h * rough, gamma)};
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PRODUCTS timeseries: paper 001's inputs on a coarse geographic grid over the Qinghai–Tibet Plateau,
+// daily stacks of AMSR2-like brightness temperatures (descending, 01:30), GLDAS-like model fields,
+// MODIS-like LAI, the precipitation between the 01:30 and 06:00 overpasses and the SMAP-like target
+// (06:00). Each pixel's whole series is simulated inside the kernel call for that pixel, and every
+// random number is a hash of (seed, stream, cell or stripe, day index), so windows and threads cannot
+// change a value.
+
+constexpr double kPlateauWest = 88.0, kPlateauNorth = 38.0;  // upper-left corner, degrees
+constexpr std::array<double, 5> kAmsr2Frequencies = {6.9, 7.3, 10.7, 18.7, 23.8};  // GHz, F1–F5
+constexpr double kFreezing = 273.15;          // K: SMAP flags frozen soil
+constexpr double kYear = 365.2425;            // days
+constexpr double kRainWindowChance = 0.3;     // of a rain day: some of it falls between 01:30 and 06:00
+constexpr double kSmapMissing = 1.0 / 3.0;    // revisit: no 06:00 pass over the cell that day
+constexpr double kSwathGap = 0.1;             // AMSR2 swath gaps
+constexpr int kSmapStripe = 4, kSwathStripe = 6;  // columns sharing one orbit track
+constexpr double kSmapNoise = 0.02, kModelNoise = 0.03, kTbNoise = 1.0;  // m³/m³, m³/m³, K
+constexpr double kLstNoise = 3.0, kStNoise = 1.5, kLaiNoise = 0.1;         // K, K, m²/m²
+constexpr double kSoilAmplitude = 12.0, kSurfaceAmplitude = 15.0;          // K
+constexpr double kGlacierRadius2 = 0.2 / kPi;  // (u² + v² < r²): a quarter disc of 5 % of the grid
+constexpr double kGlacierSoilTemperature = 258.0;  // K: only noise lifts the peak (270 K) above freezing
+constexpr double kSmapMin = 0.01, kSmapMax = 0.6;   // m³/m³
+
+enum SeriesStream : std::uint64_t {
+  kClimate = 200, kResidual, kCapacity, kEfolding, kDepth, kRoughnessH, kLaiPeak, kSoilMean,
+  kModelBias, kModelGain,
+  kRainOccurs = 220, kRainAmount, kWindowOccurs, kWindowShare, kSmapPass, kSwath,
+  kSmapError = 230, kLaiError, kLstError, kStError, kModelError, kTbError = 240  // 240–244: one per frequency
+};
+
+double round_to(double x, double scale) { return std::round(x * scale) / scale; }
+
+struct CellClimate {
+  bool glacier;
+  double wet;             // 0 dry north-west … 1 wet south-east
+  double residual, capacity;  // m³/m³
+  double decay;           // daily: exp(−1/e-folding)
+  double depth_mm;        // water per unit of volumetric moisture: Δθ = rain/depth
+  double roughness_h;     // Choudhury h at 6.9 GHz
+  double lai_peak;
+  double soil_mean;       // K, annual mean soil temperature
+  double model_bias, model_gain;
+  double rain_mean_mm, rain_base, rain_summer;  // amount; probability = base + summer·max(season, 0)
+};
+
+CellClimate cell_climate(std::uint64_t seed, int column, int row, int width, int height) {
+  const auto cell = static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(width) +
+                    static_cast<std::uint64_t>(column);
+  const double u = (column + 0.5) / width, v = (row + 0.5) / height;  // east, south
+  const auto draw = [&](std::uint64_t stream) { return uniform(seed, stream, cell); };
+  CellClimate climate{};
+  // The monsoon reaches the plateau from the south and east; the north-west is arid and glaciated.
+  climate.glacier = u * u + v * v < kGlacierRadius2;
+  climate.wet = std::clamp(0.6 * u + 0.4 * v + 0.3 * (draw(kClimate) - 0.5), 0.0, 1.0);
+  climate.residual = 0.03 + 0.09 * draw(kResidual);
+  climate.capacity = climate.residual + 0.15 + 0.20 * draw(kCapacity);
+  climate.decay = std::exp(-1.0 / (3.0 + 9.0 * draw(kEfolding)));
+  climate.depth_mm = 40.0 + 40.0 * draw(kDepth);
+  climate.roughness_h = 0.1 + 0.4 * draw(kRoughnessH);
+  climate.lai_peak = climate.glacier ? 0.0 : 0.1 + 2.4 * climate.wet * (0.6 + 0.4 * draw(kLaiPeak));
+  climate.soil_mean =
+      climate.glacier ? kGlacierSoilTemperature : 270.0 + 8.0 * climate.wet + 2.0 * (draw(kSoilMean) - 0.5);
+  climate.model_bias = -0.05 + 0.13 * draw(kModelBias);
+  climate.model_gain = 0.6 + 0.6 * draw(kModelGain);
+  climate.rain_mean_mm = 2.0 + 6.0 * climate.wet;
+  climate.rain_base = 0.02 + 0.04 * climate.wet;
+  climate.rain_summer = 0.05 + 0.35 * climate.wet;
+  return climate;
+}
+
+// The target files in kernel order; each is a stack with one band per day.
+struct SeriesFile {
+  const char* key;
+  const char* name;
+  const char* description;
+};
+constexpr std::array<SeriesFile, 12> kSeriesFiles = {{
+    {"TB_06_9GHZ", "tb_06_9ghz", "AMSR2 Tb 6.9 GHz H, descending 01:30 (K)"},
+    {"TB_07_3GHZ", "tb_07_3ghz", "AMSR2 Tb 7.3 GHz H, descending 01:30 (K)"},
+    {"TB_10_7GHZ", "tb_10_7ghz", "AMSR2 Tb 10.7 GHz H, descending 01:30 (K)"},
+    {"TB_18_7GHZ", "tb_18_7ghz", "AMSR2 Tb 18.7 GHz H, descending 01:30 (K)"},
+    {"TB_23_8GHZ", "tb_23_8ghz", "AMSR2 Tb 23.8 GHz H, descending 01:30 (K)"},
+    {"GLDAS_SM", "gldas_sm", "GLDAS soil moisture (m3/m3)"},
+    {"GLDAS_LST", "gldas_lst", "GLDAS land surface temperature (K)"},
+    {"GLDAS_ST", "gldas_st", "GLDAS soil temperature (K)"},
+    {"MODIS_LAI", "modis_lai", "MODIS LAI (m2/m2)"},
+    {"PRECIPITATION", "precipitation", "precipitation 01:30-06:00 (mm)"},
+    {"SMAP_SM", "smap_sm", "SMAP soil moisture, descending 06:00 (m3/m3)"},
+    {"TRUTH_SM", "truth_sm", "true soil moisture at 01:30 (m3/m3)"},
+}};
+enum SeriesIndex { kTb0 = 0, kGldasSm = 5, kGldasLst, kGldasSt, kModisLai, kPrecipitation, kSmap, kTruth };
+
+struct TimeAxis {
+  long long first_day;  // days since 1970-01-01
+  int days;
+};
+
+TimeAxis read_time_axis(const Params& params) {
+  const int days = static_cast<int>(params.integer_in("DAYS", 2, 5000, 730));
+  const std::string start = params.text("START_DATE", std::string("2015-04-01"));
+  const auto first = parse_iso_date(start);
+  if (!first)
+    throw InputError("START_DATE is '" + start + "': not a calendar date; give YYYY-MM-DD, e.g. 2015-04-01");
+  const long long last_allowed = *parse_iso_date("9999-12-31");
+  if (*first + days - 1 > last_allowed)
+    throw InputError("START_DATE is '" + start + "': with DAYS " + std::to_string(days) + " the stack would end after "
+                     "9999-12-31; give a start on or before " + format_iso_date(last_allowed - days + 1));
+  return {*first, days};
+}
+
+json run_time_series_scene(const Params& params, Reporter& reporter) {
+  const fs::path folder = params.text("OUTPUT_DIR");
+  const int width = static_cast<int>(params.integer_in("WIDTH", 1, 100000, 40));
+  const int height = static_cast<int>(params.integer_in("HEIGHT", 1, 100000, 30));
+  const auto seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, 1LL << 62, 42));
+  const double pixel = params.number_in("PIXEL_SIZE", 0.001, 10.0, 0.25);
+  const auto degrees = [](double x) { return describe(json(x)) + "°"; };
+  if (height * pixel > kPlateauNorth + 90.0)
+    throw InputError("HEIGHT " + std::to_string(height) + " × PIXEL_SIZE " + degrees(pixel) + " = " +
+                     degrees(height * pixel) + ": the grid (top at latitude 38°) would pass the south pole; give a "
+                     "smaller HEIGHT or PIXEL_SIZE");
+  if (width * pixel > 360.0)
+    throw InputError("WIDTH " + std::to_string(width) + " × PIXEL_SIZE " + degrees(pixel) + " = " +
+                     degrees(width * pixel) + ": more than 360°; give a smaller WIDTH or PIXEL_SIZE");
+  const TimeAxis axis = read_time_axis(params);
+  const int days = axis.days;
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (!fs::is_directory(folder)) throw InputError("OUTPUT_DIR: cannot create folder '" + folder.string() + "'");
+  const EngineOptions options = engine_options(params);
+
+  OGRSpatialReference srs;
+  srs.importFromEPSG(4326);
+  char* wkt = nullptr;
+  srs.exportToWkt(&wkt);
+  const Grid grid{width, height, {kPlateauWest, pixel, 0, kPlateauNorth, 0, -pixel}, std::string(wkt)};
+  CPLFree(wkt);
+
+  std::vector<std::string> dates;
+  std::vector<double> season(days), soil_season(days);  // +1 at the warm peak, −1 at the cold one
+  for (int d = 0; d < days; ++d) {
+    const auto day = static_cast<double>(axis.first_day + d);  // 1970-01-01 is a 1 January, so this is the phase
+    dates.push_back(format_iso_date(axis.first_day + d));
+    season[static_cast<std::size_t>(d)] = std::sin(2.0 * kPi * (day - 110.0) / kYear);       // air: July
+    soil_season[static_cast<std::size_t>(d)] = std::sin(2.0 * kPi * (day - 135.0) / kYear);  // soil lags
+  }
+  std::vector<RasterTarget> targets;
+  for (const auto& file : kSeriesFiles)
+    targets.push_back({file.key, (folder / (std::string(file.name) + ".tif")).string(), file.description, dates});
+
+  const double cos_incidence = std::cos(kPassiveAngle * kernels::kDegToRad);
+  std::array<double, kAmsr2Frequencies.size()> roughness_scale{}, opacity_per_lai{};
+  for (std::size_t f = 0; f < kAmsr2Frequencies.size(); ++f) {
+    const double ratio = kAmsr2Frequencies[f] / kAmsr2Frequencies[0];
+    roughness_scale[f] = cos_incidence * cos_incidence * std::sqrt(ratio);
+    opacity_per_lai[f] = kOpacityPerVwc * std::pow(ratio, 0.6) * 0.5;  // VWC ≈ 0.5·LAI kg/m²
+  }
+
+  const BlockKernel kernel = [&](Block& block) {
+    const auto out = [&](int file, int d) { return block.outputs[static_cast<std::size_t>(file) * days + d]; };
+    for (int r = 0; r < block.height; ++r)
+      for (int c = 0; c < block.width; ++c) {
+        const std::size_t p = static_cast<std::size_t>(r) * block.width + c;
+        const int column = block.x0 + c, row = block.y0 + r;
+        const auto cell = static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(width) +
+                          static_cast<std::uint64_t>(column);
+        const CellClimate k = cell_climate(seed, column, row, width, height);
+        std::array<double, kAmsr2Frequencies.size()> rough{};
+        for (std::size_t f = 0; f < rough.size(); ++f) rough[f] = std::exp(-k.roughness_h * roughness_scale[f]);
+        const auto smap_stripe = static_cast<std::uint64_t>(column / kSmapStripe);
+        const auto swath_stripe = static_cast<std::uint64_t>(column / kSwathStripe);
+        double moisture = k.residual + 0.05;
+        for (int d = 0; d < days; ++d) {
+          const auto day = static_cast<std::uint64_t>(d);
+          const double probability = k.rain_base + k.rain_summer * std::max(season[day], 0.0);
+          const double rain = uniform(seed, kRainOccurs, cell, day) < probability
+                                  ? -k.rain_mean_mm * std::log(uniform(seed, kRainAmount, cell, day)) : 0.0;
+          double window_mm = 0.0;
+          if (rain > 0.0 && uniform(seed, kWindowOccurs, cell, day) < kRainWindowChance)
+            window_mm = round_to(rain * uniform(seed, kWindowShare, cell, day), 100.0);
+          const double soil_t = k.soil_mean + kSoilAmplitude * soil_season[day] + kStNoise * normal(seed, kStError, cell, day);
+          const double surface_t = k.soil_mean - 2.0 + kSurfaceAmplitude * season[day] - 20.0 * (moisture - k.residual) +
+                                   kLstNoise * normal(seed, kLstError, cell, day);
+          const double lai = std::max(0.0, k.lai_peak * std::pow(std::max(season[day], 0.0), 1.5) +
+                                               kLaiNoise * normal(seed, kLaiError, cell, day));
+          const double model = std::clamp(
+              k.model_bias + k.model_gain * moisture + kModelNoise * normal(seed, kModelError, cell, day), kSmapMin, kSmapMax);
+          const float stored_st = static_cast<float>(round_to(soil_t, 100.0));
+
+          if (uniform(seed, kSwath, swath_stripe, day) < kSwathGap) {
+            for (int f = 0; f < static_cast<int>(kAmsr2Frequencies.size()); ++f)
+              out(kTb0 + f, d)[p] = std::numeric_limits<float>::quiet_NaN();
+          } else {
+            const double h = fresnel(permittivity(moisture)).h;
+            const double effective_t = 0.5 * (surface_t + soil_t);
+            for (std::size_t f = 0; f < kAmsr2Frequencies.size(); ++f) {
+              const double gamma = std::exp(-opacity_per_lai[f] * lai / cos_incidence);
+              const double tb = tau_omega(effective_t, h * rough[f], gamma) + kTbNoise * normal(seed, kTbError + f, cell, day);
+              out(kTb0 + static_cast<int>(f), d)[p] = static_cast<float>(round_to(tb, 100.0));
+            }
+          }
+          out(kGldasSm, d)[p] = static_cast<float>(round_to(model, 1e4));
+          out(kGldasLst, d)[p] = static_cast<float>(round_to(surface_t, 100.0));
+          out(kGldasSt, d)[p] = stored_st;
+          out(kModisLai, d)[p] = static_cast<float>(round_to(lai, 1e3));
+          out(kPrecipitation, d)[p] = static_cast<float>(window_mm);
+          out(kTruth, d)[p] = static_cast<float>(round_to(moisture, 1e4));
+          // Frozen is judged on the stored soil temperature, so a reader of the files sees the same rule.
+          const bool frozen = static_cast<double>(stored_st) < kFreezing;
+          if (frozen || uniform(seed, kSmapPass, smap_stripe, day) < kSmapMissing) {
+            out(kSmap, d)[p] = std::numeric_limits<float>::quiet_NaN();
+          } else {
+            // Rain after the 01:30 overpass wets the soil SMAP sees at 06:00: paper 001 §3.2.4's inconsistent pairs.
+            const double smap = moisture + window_mm / k.depth_mm + kSmapNoise * normal(seed, kSmapError, cell, day);
+            out(kSmap, d)[p] = static_cast<float>(round_to(std::clamp(smap, kSmapMin, kSmapMax), 1e4));
+          }
+          // Rain of day d falls between its 01:30 and the next 01:30: it shows in the next day's truth.
+          moisture = std::min(k.capacity, k.residual + (moisture - k.residual) * k.decay + rain / k.depth_mm);
+        }
+      }
   };
-  return {tau_omega(rv), tau_omega(rh)};
+  reporter.info("time-series grid: " + std::to_string(width) + "×" + std::to_string(height) + " cells of " +
+                degrees(pixel) + ", EPSG:4326, " + std::to_string(days) + " days from " + dates.front());
+  run_on_grid(grid, targets, options, 0, kernel, reporter);
+
+  json outputs, contents;
+  for (const auto& target : targets) outputs[target.key] = target.path;
+  for (const auto& file : kSeriesFiles) contents[file.key] = file.description;
+  json frequencies = json::array();
+  for (const double f : kAmsr2Frequencies) frequencies.push_back(f);
+  const json description = {
+      {"generator", "smr samplescene"}, {"product", "timeseries"}, {"paper", "001 (Wang & Xu 2021), Qinghai-Tibet Plateau"},
+      {"seed", seed}, {"width", width}, {"height", height}, {"cells", static_cast<long long>(width) * height},
+      {"days", days}, {"start_date", dates.front()}, {"end_date", dates.back()},
+      {"band_descriptions", "band b (1-based) is START_DATE + b - 1, written as YYYY-MM-DD"},
+      {"crs", "EPSG:4326"}, {"upper_left_lon_lat", {kPlateauWest, kPlateauNorth}}, {"pixel_size_deg", pixel},
+      {"nodata", kOutputNodata},
+      {"randomness", "every draw is a hash of (seed, stream, cell = row·width + column or an orbit stripe, "
+                     "day index 0..DAYS-1): the same for any THREADS; a longer DAYS (same START_DATE) extends the same series"},
+      {"cell_coordinates", "u = (column + 0.5)/width (west→east), v = (row + 0.5)/height (north→south)"},
+      {"climate", {{"wetness", "clamp(0.6·u + 0.4·v + 0.3·(U − 0.5), 0, 1): wetter south and east"},
+                   {"season", "sin(2π(day − 110)/365.2425), day counted from 1970-01-01: +1 mid-July"},
+                   {"soil_season", "sin(2π(day − 135)/365.2425)"}}},
+      {"glacier", {{"cells", "u² + v² < 0.2/π: the north-west quarter disc, about 5 % of the grid"},
+                   {"soil_temperature_mean_K", kGlacierSoilTemperature}, {"lai", 0},
+                   {"effect", "frozen on almost every day, so SMAP is valid on very few days (fewer than 30 in total)"}}},
+      {"soil_moisture", {{"model", "bucket: θ(d+1) = min(capacity, residual + (θ(d) − residual)·exp(−1/efold) + "
+                                   "rain(d)/depth); θ(0) = residual + 0.05"},
+                         {"residual_m3m3", "U(0.03, 0.12)"}, {"capacity_m3m3", "residual + U(0.15, 0.35)"},
+                         {"efolding_days", "U(3, 12)"}, {"depth_mm", "U(40, 80)"},
+                         {"truth_time", "01:30 (the AMSR2 descending overpass); rain(d) falls between day d 01:30 "
+                                        "and day d+1 01:30"}}},
+      {"rain", {{"probability", "0.02 + 0.04·wet + (0.05 + 0.35·wet)·max(season, 0)"},
+                {"amount_mm", "exponential, mean 2 + 6·wet"}}},
+      {"precipitation", {{"meaning", "mm between the 01:30 TB overpass and the 06:00 SMAP overpass"},
+                         {"model", "with probability 0.3 on a rain day: rain(d)·U(0, 1), else 0"},
+                         {"heavy", "paper 001 §3.2.4 filters pairs at ≥ 8.75 mm"}}},
+      {"smap_sm", {{"model", "clip(θ(d) + precipitation/depth + N(0, 0.02), 0.01, 0.6)"},
+                   {"missing", "revisit: probability 1/3 per day and stripe of 4 columns; frozen: stored GLDAS_ST < 273.15 K"}}},
+      {"brightness_temperature", {{"frequencies_GHz", frequencies}, {"polarisation", "H"}, {"incidence_angle_deg", kPassiveAngle},
+                                  {"permittivity", "Topp et al. (1980) inverted"},
+                                  {"reflectivity", "Fresnel(ε)·exp(−h·cos²θ·sqrt(f/6.9)), h = U(0.1, 0.5) per cell"},
+                                  {"vegetation", "τ-ω: τ = 0.12·(f/6.9)^0.6·0.5·LAI, γ = exp(−τ/cosθ), ω = 0.05"},
+                                  {"effective_temperature_K", "(LST + ST)/2, before rounding"},
+                                  {"noise_K", kTbNoise},
+                                  {"missing", "swath gaps: probability 0.1 per day and stripe of 6 columns"}}},
+      {"gldas_sm", "clip(U(−0.05, 0.08) + U(0.6, 1.2)·θ + N(0, 0.03), 0.01, 0.6), bias and gain per cell"},
+      {"gldas_st_K", "soil_mean + 12·soil_season + N(0, 1.5); soil_mean = 270 + 8·wet + 2·(U − 0.5) (glacier 258)"},
+      {"gldas_lst_K", "soil_mean − 2 + 15·season − 20·(θ − residual) + N(0, 3)"},
+      {"modis_lai", "max(0, peak·max(season, 0)^1.5 + N(0, 0.1)); peak = 0.1 + 2.4·wet·U(0.6, 1) (glacier 0)"},
+      {"rounding", {{"K", 0.01}, {"m3m3", 1e-4}, {"lai", 1e-3}, {"mm", 0.01}}},
+      {"contents", contents}, {"files", outputs}};
+  const std::string description_path = (folder / "scene.json").string();
+  std::ofstream(description_path) << description.dump(2) << "\n";
+  outputs["DESCRIPTION"] = description_path;
+  outputs["DAYS"] = days;
+  outputs["START_DATE"] = dates.front();
+  outputs["CELLS"] = static_cast<long long>(width) * height;
+  return outputs;
+}
+
+// Keys of the full and radar products.
+struct SceneKeys {
+  int points;
+  double optical_pixel, passive_pixel, looks, insitu_noise;
+};
+
+SceneKeys read_scene_keys(const Params& params) {
+  return {static_cast<int>(params.integer_in("POINTS", 0, 100000, 60)),
+          params.number_in("OPTICAL_PIXEL_SIZE", 0.1, 10000.0, 30.0),
+          params.number_in("PASSIVE_PIXEL_SIZE", 1.0, 100000.0, 600.0),
+          params.number_in("LOOKS", 1.0, 1000.0, 20.0),
+          params.number_in("INSITU_NOISE", 0.0, 0.2, 0.02)};
+}
+
+// Every key is validated whatever the product (a wrong value is an error whichever product is asked
+// for); those the product does not use are named, so a user does not wait for an effect that never comes.
+void warn_unused(const Params& params, const std::string& product, const std::vector<std::string>& keys, Reporter& reporter) {
+  std::string given;
+  for (const auto& key : keys)
+    if (params.has(key)) given += (given.empty() ? "" : ", ") + key;
+  if (!given.empty()) reporter.warning("PRODUCTS " + product + " does not use " + given + "; ignored");
 }
 
 json run_sample_scene(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"OUTPUT_DIR", "WIDTH", "HEIGHT", "SEED", "POINTS", "PIXEL_SIZE",
                                           "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "LOOKS", "INSITU_NOISE",
-                                          "PRODUCTS"}));
+                                          "PRODUCTS", "DAYS", "START_DATE"}));
+  const std::string product = params.choice("PRODUCTS", {"full", "radar", "timeseries"}, std::string("full"));
+  if (product == "timeseries") {
+    read_scene_keys(params);
+    warn_unused(params, product, {"POINTS", "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "LOOKS", "INSITU_NOISE"}, reporter);
+    return run_time_series_scene(params, reporter);
+  }
   const fs::path folder = params.text("OUTPUT_DIR");
   const int width = static_cast<int>(params.integer_in("WIDTH", 16, 100000, 600));
   const int height = static_cast<int>(params.integer_in("HEIGHT", 16, 100000, 600));
   const auto seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, 1LL << 62, 42));
-  const int points = static_cast<int>(params.integer_in("POINTS", 0, 100000, 60));
   const double pixel = params.number_in("PIXEL_SIZE", 0.1, 10000.0, 20.0);
-  const double optical_pixel = params.number_in("OPTICAL_PIXEL_SIZE", 0.1, 10000.0, 30.0);
-  const double passive_pixel = params.number_in("PASSIVE_PIXEL_SIZE", 1.0, 100000.0, 600.0);
-  const double looks = params.number_in("LOOKS", 1.0, 1000.0, 20.0);
-  const double insitu_noise = params.number_in("INSITU_NOISE", 0.0, 0.2, 0.02);
-  const bool full = params.choice("PRODUCTS", {"full", "radar"}, std::string("full")) == "full";
+  const SceneKeys keys = read_scene_keys(params);
+  const int points = keys.points;
+  const double optical_pixel = keys.optical_pixel, passive_pixel = keys.passive_pixel, looks = keys.looks;
+  const double insitu_noise = keys.insitu_noise;
+  read_time_axis(params);
+  const bool full = product == "full";
+  const std::vector<std::string> unused =
+      full ? std::vector<std::string>{"DAYS", "START_DATE"}
+           : std::vector<std::string>{"POINTS", "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "INSITU_NOISE", "DAYS", "START_DATE"};
+  warn_unused(params, product, unused, reporter);
   std::error_code error;
   fs::create_directories(folder, error);
   if (!fs::is_directory(folder)) throw InputError("OUTPUT_DIR: cannot create folder '" + folder.string() + "'");
@@ -349,8 +679,10 @@ void add_sample_commands(std::vector<Command>& registry) {
   LOOKS               equivalent number of looks of the multiplicative speckle (default 20, filtered)
   PASSIVE_PIXEL_SIZE  passive-microwave pixel size in metres (default 600), a third, coarse grid
   POINTS              in-situ stations (default 60); INSITU_NOISE their error std (default 0.02 m³/m³)
-  PRODUCTS            full (default) or radar (σ⁰ VV, VWC and angle only, for benchmarks)
+  PRODUCTS            full (default), radar (σ⁰ VV, VWC and angle only, for benchmarks) or
+                      timeseries (daily stacks for paper 001, below)
   THREADS, CREATE_OPTIONS   as for every raster command
+Every key is validated whatever the product; one the product does not use is ignored with a warning.
 
 Model: parcels (Voronoi cells, ~400 m) of bare soil, grassland or crop with a vegetation fraction;
 reflectance = cover·leaf + (1 - cover)·soil, where soil darkens with moisture (most in SWIR);
@@ -363,6 +695,34 @@ Files: sigma0_vv_db, sigma0_vh_db, incidence_angle, truth_vwc, truth_soil_moistu
 truth_sigma_soil_vv_db, truth_sigma_soil_vh_db (noise-free C + D·SM), reflectance_*,
 brightness_temperature_v, brightness_temperature_h (.tif), insitu.gpkg (station, sm_insitu,
 sm_true) and scene.json with every parameter.
+
+PRODUCTS timeseries: paper 001's inputs and target as daily time stacks on a coarse geographic grid
+(the Qinghai-Tibet Plateau). Every file is one Float32 GeoTIFF with DAYS bands, nodata -9999,
+band descriptions = ISO dates (band b is START_DATE + b - 1).
+  WIDTH, HEIGHT       grid size in cells (default 40 × 30, 1-100000)
+  PIXEL_SIZE          cell size in degrees (default 0.25, 0.001-10); EPSG:4326, upper-left corner
+                      at longitude 88°, latitude 38°
+  DAYS                bands (default 730, 2-5000); START_DATE first band (default 2015-04-01)
+  SEED, THREADS, CREATE_OPTIONS as above; each cell's series is the same for any THREADS
+Model, per cell: a soil-moisture bucket (depth 40-80 mm, e-folding 3-12 days toward a residual
+0.03-0.12 m³/m³, capacity residual + 0.15-0.35) refilled by daily rain whose probability peaks in
+summer; the south and east are wetter, and the north-west corner (u² + v² < 0.2/π in grid fractions,
+about 5 % of the cells) is a glacier, frozen on almost every day. Truth = the bucket at 01:30.
+On a rain day, with probability 0.3, a random share of the day's rain falls between the 01:30 AMSR2
+and 06:00 SMAP overpasses (PRECIPITATION, mm; a few heavy events above paper 001's 8.75 mm).
+SMAP = truth + PRECIPITATION/depth + N(0, 0.02), clipped to 0.01-0.6 m³/m³: heavy rain makes the
+inconsistent pairs that paper 001 §3.2.4 filters out. SMAP is missing on 1/3 of the days (revisit,
+stripes of 4 columns) and where the stored GLDAS_ST < 273.15 K (frozen).
+Tb (H polarisation, 55°) at 6.9, 7.3, 10.7, 18.7 and 23.8 GHz: Topp permittivity, Fresnel
+reflectivity × exp(-h·cos²θ·sqrt(f/6.9)) with h 0.1-0.5, τ-ω vegetation (τ = 0.12·(f/6.9)^0.6·0.5·LAI,
+ω = 0.05), effective temperature (LST + ST)/2, plus N(0, 1 K); missing on 10 % of the days (swath
+gaps, stripes of 6 columns). GLDAS SM = per-cell bias + gain × truth + N(0, 0.03), clipped to
+0.01-0.6; GLDAS ST and LST and MODIS LAI are seasonal with noise. Values rounded as products store
+them (0.01 K, 1e-4 m³/m³, 0.001 LAI, 0.01 mm).
+Files: tb_06_9ghz, tb_07_3ghz, tb_10_7ghz, tb_18_7ghz, tb_23_8ghz, gldas_sm, gldas_lst, gldas_st,
+modis_lai, precipitation, smap_sm, truth_sm (.tif) and scene.json with every parameter and formula.
+Result: each file under its upper-case key (TB_06_9GHZ … TRUTH_SM, DESCRIPTION), DAYS, START_DATE,
+CELLS.
 )~",
                       run_sample_scene});
 }

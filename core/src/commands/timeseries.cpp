@@ -153,7 +153,7 @@ std::string band_label(const Series& series, int band) {
   return series.days.empty() ? "band " + std::to_string(band) : format_iso_date(series.days[static_cast<std::size_t>(band - 1)]);
 }
 
-enum ReconstructionCounter { kTrained, kSkipped, kConstant, kDiverged, kExcluded, kReconstructionCounters };
+enum ReconstructionCounter { kTrained, kSkipped, kConstant, kDiverged, kExcluded, kExtrapolated, kReconstructionCounters };
 constexpr int kMetricsPerSubset = 4;  // r, RMSE, ubRMSE, bias
 constexpr int kCountBands = 5;
 
@@ -202,7 +202,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
     const std::size_t n = block.size();
     grid_cells = static_cast<long long>(block.grid->width) * block.grid->height;
     std::vector<CellFit> fits(n);
-    std::vector<long long> valid_pairs(n, 0), excluded(n, 0);
+    std::vector<long long> valid_pairs(n, 0), excluded(n, 0), extrapolated(n, 0);
     std::exception_ptr failure;
     std::mutex failure_mutex;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -227,9 +227,17 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
             else reconstructed_bands[b - run.prediction.first][p] = std::numeric_limits<float>::quiet_NaN();
           }
           Eigen::MatrixXd x(static_cast<Eigen::Index>(run.predictors.size()), static_cast<Eigen::Index>(steps.size()));
-          for (std::size_t k = 0; k < steps.size(); ++k)
-            for (std::size_t i = 0; i < run.predictors.size(); ++i)
-              x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = block.inputs[run.predictor_offset(i, steps[k])][p];
+          const MinMaxScaling& seen = fit.model->input_scaling;
+          for (std::size_t k = 0; k < steps.size(); ++k) {
+            bool outside = false;
+            for (std::size_t i = 0; i < run.predictors.size(); ++i) {
+              const auto row = static_cast<Eigen::Index>(i);
+              const double value = block.inputs[run.predictor_offset(i, steps[k])][p];
+              x(row, static_cast<Eigen::Index>(k)) = value;
+              outside |= value < seen.minimum[row] || value > seen.maximum[row];
+            }
+            extrapolated[p] += outside;
+          }
           const Eigen::MatrixXd estimate = fit.model->predict(x);
           for (std::size_t k = 0; k < steps.size(); ++k)
             reconstructed_bands[steps[k] - run.prediction.first][p] = static_cast<float>(estimate(0, static_cast<Eigen::Index>(k)));
@@ -263,6 +271,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
     for (std::size_t p = 0; p < n; ++p) {
       const CellFit& fit = fits[p];
       block.counters[kExcluded] += excluded[p];
+      block.counters[kExtrapolated] += extrapolated[p];
       switch (fit.status) {
         case CellStatus::Trained: ++block.counters[kTrained]; break;
         case CellStatus::TooFewPairs: ++block.counters[kSkipped]; break;
@@ -291,6 +300,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   result["SKIPPED_CELLS"] = counts.counters[kSkipped];
   result["FAILED_CELLS"] = failed;
   result["EXCLUDED_BY_PRECIPITATION"] = counts.counters[kExcluded];
+  result["EXTRAPOLATED_STEPS"] = counts.counters[kExtrapolated];
   result["TRAINING_BANDS"] = {run.training.first, run.training.last};
   result["PREDICTION_BANDS"] = {run.prediction.first, run.prediction.last};
   const char* metric_keys[kMetricsPerSubset] = {"R", "RMSE", "UBRMSE", "BIAS"};
@@ -305,6 +315,10 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
                   " valid pairs (MIN_PAIRS) and were skipped");
   if (counts.counters[kConstant] > 0)
     reporter.warning(std::to_string(counts.counters[kConstant]) + " cells have a constant target: nothing to learn, left nodata");
+  if (counts.counters[kExtrapolated] > 0)
+    reporter.warning(std::to_string(counts.counters[kExtrapolated]) +
+                     " reconstructed steps have a predictor outside the range its cell's network was trained on "
+                     "(e.g. frozen days the target never covers): the network extrapolates there");
   if (counts.counters[kDiverged] > 0)
     reporter.warning(std::to_string(counts.counters[kDiverged]) + " cells diverged in training and were left nodata");
   return result;
@@ -744,7 +758,8 @@ the same for any THREADS. Cells run in parallel.
             the opposite sign) for training, validation, test and overall pairs (paper 001 eq. 1-3, Fig. 4)
   COUNTS    optional, 5 bands: valid pairs, excluded by precipitation, training, validation, test samples
 Result: OUTPUT, METRICS, COUNTS, CELLS, TRAINED_CELLS, SKIPPED_CELLS, FAILED_CELLS (constant target or
-diverged), EXCLUDED_BY_PRECIPITATION, TRAINING_BANDS, PREDICTION_BANDS, MEAN_<S>_R / _RMSE / _UBRMSE /
+diverged), EXCLUDED_BY_PRECIPITATION, EXTRAPOLATED_STEPS (reconstructed cell-steps with a predictor
+outside the range the cell's network saw in training: extrapolation), TRAINING_BANDS, PREDICTION_BANDS, MEAN_<S>_R / _RMSE / _UBRMSE /
 _BIAS for S = TRAIN, VALIDATION, TEST, ALL (means over trained cells).
 Stacks on another grid are aligned (RESAMPLING, REFERENCE); THREADS, CREATE_OPTIONS as for every raster
 command (stack outputs default to small band-interleaved tiles).
