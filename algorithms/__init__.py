@@ -2,7 +2,10 @@
 
 from .applymodel import ApplyModel
 from .backscatterconversion import BackscatterConversion
+from .backscattertimeindex import BackscatterTimeIndex
 from .mpdi import Mpdi
+from .pixelwisereconstruction import PixelwiseReconstruction
+from .sensitivityanalysis import SensitivityAnalysis
 from .spectralindex import SpectralIndex
 from .trainmlp import TrainMlp
 from .validationmetrics import ValidationMetrics
@@ -20,4 +23,7 @@ ALGORITHM_CLASSES = (
     ApplyModel,
     TrainMlp,
     ValidationMetrics,
+    BackscatterTimeIndex,
+    PixelwiseReconstruction,
+    SensitivityAnalysis,
 )

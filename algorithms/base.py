@@ -59,6 +59,15 @@ NODATA_AND_OUTPUT_HELP = (
     "says which ones were.")
 
 
+STACK_OUTPUT_HELP = (
+    "Time stacks: one multi-band raster per variable, band = time step; band descriptions carry "
+    "ISO dates such as 2015-04-01 when known, and the stacks smr writes carry the dates of their "
+    "input stack. Every band of a stack is read. A nodata value (the stack's own, the one given "
+    "in its advanced 'nodata' parameter, or NaN) is a gap at that time step only, never a reason "
+    "to drop the whole pixel. Outputs are Float32 stacks with nodata −9999, tiled and "
+    "band-interleaved GeoTIFF by default.")
+
+
 def icon_path(file_name):
     return str(ICON_DIRECTORY / file_name)
 
@@ -121,6 +130,7 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
 
     def _forget_declarations(self):
         self._raster_inputs = []  # keys, in declaration order (the first is the reference grid)
+        self._stack_inputs = []  # time-stack keys (every band read), in declaration order
         self._choices = {}  # enum key -> the core's value for each option index
         self._numbers = {}  # number key passed to the core as it is -> True if an integer
         self._raster_outputs = []  # raster destination keys
@@ -229,6 +239,29 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
                                   minimum=0, integer=True, advanced=True)
         threads.setHelp(help_text)
 
+    def add_creation_options_parameter(self, defaults):
+        """The advanced CREATE_OPTIONS string; `defaults` describes what it replaces."""
+        create_options = QgsProcessingParameterString(
+            self.CREATE_OPTIONS, self.tr("GDAL creation options of the outputs"), optional=True)
+        create_options.setHelp(self.tr(
+            "KEY=VALUE pairs separated by spaces or ';', e.g. 'COMPRESS=LZW TILED=YES'. They "
+            "replace the defaults ({}).").format(defaults))
+        self._make_advanced(create_options)
+        self.addParameter(create_options)
+
+    def add_stack_input(self, key, description, optional=False):
+        """A time stack KEY (a raster whose bands are the time steps, all read) and the advanced
+        KEY_NODATA override; no band parameter, since every band is read."""
+        self.addParameter(QgsProcessingParameterRasterLayer(key, description, optional=optional))
+        nodata = QgsProcessingParameterNumber(
+            key + NODATA_SUFFIX, self.tr("{}: nodata value (override the bands' nodata)")
+            .format(description), QgsProcessingParameterNumber.Double, optional=True)
+        nodata.setHelp(self.tr("Leave empty to use the stack's own nodata value. NaN is always "
+                               "treated as nodata."))
+        self._make_advanced(nodata)
+        self.addParameter(nodata)
+        self._stack_inputs.append(key)
+
     def _add_common_parameters(self):
         self.add_reference_parameter()
         self.add_resampling_choice(self.tr("Resampling of inputs on another grid"), self.tr(
@@ -236,13 +269,8 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             "input): they are aligned to it on the fly. Bilinear suits continuous data; use "
             "nearest or mode for masks and classes."))
         self.add_threads_parameter(self.tr("Number of threads of the smr core; 0 uses all cores."))
-        create_options = QgsProcessingParameterString(
-            self.CREATE_OPTIONS, self.tr("GDAL creation options of the outputs"), optional=True)
-        create_options.setHelp(self.tr(
-            "KEY=VALUE pairs separated by spaces or ';', e.g. 'COMPRESS=LZW TILED=YES'. They "
-            "replace the defaults (GeoTIFF: tiled 256, DEFLATE, PREDICTOR=3, BIGTIFF=IF_SAFER)."))
-        self._make_advanced(create_options)
-        self.addParameter(create_options)
+        self.add_creation_options_parameter(
+            "GeoTIFF: tiled 256, DEFLATE, PREDICTOR=3, BIGTIFF=IF_SAFER")
         self.add_count_output(self.NODATA_PIXELS, self.tr("Pixels with a nodata input"))
         self.add_count_output(self.INVALID_PIXELS,
                               self.tr("Pixels where the equation is undefined (set to nodata)"))
@@ -325,6 +353,21 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             names.append(layer.name())
         return core_inputs, names
 
+    def resolve_stack_input(self, parameters, key, context):
+        """KEY, KEY_NODATA -> the core's stack object {"path", "nodata"}."""
+        layer = self.parameterAsRasterLayer(parameters, key, context)
+        if layer is None or not layer.isValid():
+            raise QgsProcessingException(self._unreadable_raster_message(parameters, key))
+        self._check_read_by_gdal(key, layer)
+        return {"path": layer.source(),
+                "nodata": self.optional_double(parameters, key + NODATA_SUFFIX, context)}
+
+    def resolve_stack_layer_list(self, parameters, key, context):
+        """A multiple-raster parameter of time stacks -> (the core's stack objects, the layers'
+        names); each stack with its own nodata."""
+        rasters, names = self.resolve_raster_layer_list(parameters, key, context)
+        return [{"path": raster["path"], "nodata": raster["nodata"]} for raster in rasters], names
+
     @staticmethod
     def _check_read_by_gdal(label, layer):
         if layer.providerType() != "gdal":
@@ -366,6 +409,9 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         if input_keys:
             # Explicit, so the output grid never depends on the order of keys in the request.
             request[self.REFERENCE] = self.reference_key(parameters, context, input_keys)
+        for key in self._stack_inputs:
+            if self.has_value(parameters, key):
+                request[key] = self.resolve_stack_input(parameters, key, context)
         for key in self._choices:
             request[key] = self.choice(parameters, key, context)
         for key, integer in self._numbers.items():
@@ -408,3 +454,19 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
 
     def tr(self, text):
         return QCoreApplication.translate("SmrAlgorithm", text)
+
+
+class StackAlgorithm(SmrAlgorithm):
+    """Base of the algorithms over time stacks (core/README.md, "Time-series commands").
+
+    Their outputs are stacks and their counts are their own, so they declare their engine
+    parameters themselves (add_stack_input, add_resampling_choice, add_threads_parameter,
+    add_creation_options_parameter) instead of getting REFERENCE and the pixel counts.
+    """
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self._forget_declarations()
+        self.define_parameters()
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return self.tr(self.HELP).strip() + "\n\n" + self.tr(STACK_OUTPUT_HELP)

@@ -1,7 +1,8 @@
 """The HTML report of every training and validation algorithm (DESIGN §7).
 
 One self-contained .html file that QGIS shows in the Results Viewer: metrics tables, scatter plots
-of estimate against reference with the 1:1 line, training curves, and the settings of the run.
+of estimate against reference with the 1:1 line, training curves, sensitivity panels (paper 001
+Fig. 3), and the settings of the run.
 Plots are PNG images made with matplotlib and embedded as base64, so the file can be mailed or
 archived alone. Every string that comes from the user (layer, field and file names) is escaped.
 """
@@ -18,6 +19,7 @@ import random
 # not safe on the background thread where QGIS runs Processing algorithms.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 # (key in the core's metrics objects, column title). The upper-case key is the suffix of the
 # Processing outputs (R, R2, ..., TRAIN_RMSE, ...).
@@ -49,6 +51,12 @@ SCATTER_SUBSET_SEED = 1
 
 SUBSET_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#d62728"}
 
+# Sensitivity panels: r and RMSE lines, and the box around the best setting (purple, as the box of
+# paper 001 Fig. 3).
+R_COLOUR = "#1f77b4"
+RMSE_COLOUR = "#d62728"
+BEST_COLOUR = "#7b3294"
+
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.5em; }
@@ -59,6 +67,7 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; }
 figcaption { font-size: 0.9em; color: #444; }
 p.note { font-size: 0.9em; color: #444; max-width: 60em; }
+tr.best th, tr.best td { background: #eadcf4; font-weight: bold; }
 """
 
 
@@ -86,6 +95,11 @@ def format_number(value):
 def metrics_from_outputs(outputs, prefix=""):
     """{"r": …, …, "n": …} from the core's result keys PREFIX + R, R2, …, N (absent -> None)."""
     return {key: outputs.get(prefix + key.upper()) for key in METRIC_KEYS}
+
+
+def _as_float(value):
+    """A metric for plotting: NaN where it is undefined, so the line has a gap there."""
+    return math.nan if is_missing(value) else float(value)
 
 
 def unit_suffix(unit):
@@ -165,6 +179,67 @@ class HtmlReport:
         self._parts.append(
             f"<table class=\"metrics\"><tr><th>{escape(first_column)}</th>{header}</tr>"
             f"{''.join(body)}</table>")
+
+    def table(self, header, rows, highlighted=None):
+        """A table with a header row; rows are (label, [values]). The row at index
+        `highlighted` is marked (bold on a purple tint, as the best setting of a sweep)."""
+        head = "".join(f"<th>{escape(title)}</th>" for title in header)
+        body = []
+        for index, (label, values) in enumerate(rows):
+            css_class = ' class="best"' if index == highlighted else ""
+            cells = "".join(f"<td class=\"number\">{escape(format_number(value))}</td>"
+                            for value in values)
+            body.append(f"<tr{css_class}><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
+        self._parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+
+    def setting_panels(self, labels, panels, best_index, setting_label, unit=""):
+        """Paper 001 Fig. 3: per panel (title, mean r per setting, mean RMSE per setting), r on
+        the left axis and RMSE on the right against the settings, whose labels are the ticks; the
+        best setting is boxed. A missing value leaves a gap in its line."""
+        positions = list(range(len(labels)))
+        longest = max((len(str(label)) for label in labels), default=0)
+        rotation = 0 if longest <= 4 else (45 if longest <= 12 else 90)
+        # Wide enough for the legend in one row and for a tick label per setting.
+        figure = Figure(figsize=(max(12.0, 0.9 * len(labels) + 3.0), 7.5 + longest * 0.06))
+        for number, (title, r_values, rmse_values) in enumerate(panels, start=1):
+            r_axes = figure.add_subplot(2, 2, number)
+            rmse_axes = r_axes.twinx()
+            if best_index is not None and 0 <= best_index < len(labels):
+                r_axes.axvspan(best_index - 0.4, best_index + 0.4, facecolor=BEST_COLOUR,
+                               alpha=0.15, edgecolor=BEST_COLOUR, linewidth=1.5)
+            r_line, = r_axes.plot(positions, [_as_float(value) for value in r_values],
+                                  color=R_COLOUR, marker="o", linewidth=1.4, label="Mean R")
+            rmse_line, = rmse_axes.plot(positions, [_as_float(value) for value in rmse_values],
+                                        color=RMSE_COLOUR, marker="s", linewidth=1.4,
+                                        label="Mean RMSE")
+            r_axes.set_xticks(positions)
+            r_axes.set_xticklabels([str(label) for label in labels], rotation=rotation,
+                                   ha="right" if rotation else "center",
+                                   fontsize=8 if rotation else 9)
+            r_axes.set_xlim(-0.6, len(labels) - 0.4)
+            r_axes.set_xlabel(setting_label)
+            r_axes.set_ylabel("Mean R", color=R_COLOUR)
+            rmse_axes.set_ylabel(f"Mean RMSE{unit_suffix(unit)}", color=RMSE_COLOUR)
+            r_axes.tick_params(axis="y", colors=R_COLOUR)
+            rmse_axes.tick_params(axis="y", colors=RMSE_COLOUR)
+            r_axes.set_title(title)
+            r_axes.grid(True, linewidth=0.3)
+            handles = [r_line, rmse_line]
+            if best_index is not None:
+                handles.append(Patch(facecolor=BEST_COLOUR, alpha=0.3, edgecolor=BEST_COLOUR,
+                                     label="Best setting"))
+            # Headroom above both lines for the legend, drawn on the top axes so no line
+            # crosses it.
+            for axes in (r_axes, rmse_axes):
+                low, high = axes.get_ylim()
+                axes.set_ylim(low, high + 0.3 * (high - low))
+            rmse_axes.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8)
+        best = (f"the shaded purple box marks the best setting, {labels[best_index]} "
+                f"(lowest mean overall RMSE)" if best_index is not None
+                and 0 <= best_index < len(labels) else "no setting could be rated")
+        self._figure(figure, f"Mean R (left axis) and mean RMSE{unit_suffix(unit)} (right axis) "
+                             f"of the training, validation, test and overall samples against "
+                             f"the setting, as paper 001 Fig. 3; {best}.")
 
     def bias_convention(self):
         self.paragraph(BIAS_CONVENTION, note=True)

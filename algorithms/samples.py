@@ -4,6 +4,10 @@ smr:trainmlp and smr:validationmetrics take their samples (pairs, for validation
 numeric fields of a vector layer, read here and sent to the core as JSON, or from rasters, which the
 core reads and aligns itself. What they return is an HTML report and numbers, not rasters, so they
 have neither creation options nor pixel counts.
+
+NetworkParameters declares the settings of BP-network training (HIDDEN … BATCH_SIZE, the keys of
+smr trainmlp) for every algorithm that trains networks, so their labels, defaults and option orders
+are the same everywhere.
 """
 
 import math
@@ -12,6 +16,7 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsProcessingException,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
@@ -42,6 +47,117 @@ def attribute_as_group(value):
     if isinstance(value, (QDate, QDateTime, QTime)):
         return value.toString(Qt.ISODate)
     return str(value)
+
+
+class NetworkParameters:
+    """Mixin of an SmrAlgorithm that trains BP networks: declares their settings as the core's
+    trainmlp keys (core/README.md) and checks the ratios. The choices go to the core through the
+    algorithm's add_choice and add_number, so nothing else has to send them."""
+
+    HIDDEN = "HIDDEN"
+    HIDDEN_ACTIVATION = "HIDDEN_ACTIVATION"
+    OUTPUT_ACTIVATION = "OUTPUT_ACTIVATION"
+    NORMALISATION = "NORMALISATION"
+    TRAINER = "TRAINER"
+    EPOCHS = "EPOCHS"
+    GOAL = "GOAL"
+    MAX_FAIL = "MAX_FAIL"
+    DIVISION = "DIVISION"
+    TRAIN_RATIO = "TRAIN_RATIO"
+    VALIDATION_RATIO = "VALIDATION_RATIO"
+    TEST_RATIO = "TEST_RATIO"
+    RESTARTS = "RESTARTS"
+    SEED = "SEED"
+    MIN_GRADIENT = "MIN_GRADIENT"
+    MU = "MU"
+    MU_DEC = "MU_DEC"
+    MU_INC = "MU_INC"
+    MU_MAX = "MU_MAX"
+    LEARNING_RATE = "LEARNING_RATE"
+    BATCH_SIZE = "BATCH_SIZE"
+
+    # Option indexes are public API (saved models store them): append, never reorder.
+    ACTIVATION_CHOICES = (
+        ("tansig (hyperbolic tangent)", "tansig"),
+        ("logsig (logistic)", "logsig"),
+        ("relu", "relu"),
+        ("purelin (linear)", "purelin"),
+    )
+    NORMALISATION_CHOICES = (("mapminmax to [−1, 1]", "minus_one_one"),
+                             ("mapminmax to [0, 1]", "zero_one"))
+    TRAINER_CHOICES = (("Levenberg–Marquardt", "lm"), ("Adam", "adam"))
+    DIVISION_CHOICES = (("random", "random"), ("block", "block"), ("interleaved", "interleaved"),
+                        ("group", "group"))
+
+    # Solver details few users change, in the advanced group wherever they are declared.
+    SOLVER_KEYS = (OUTPUT_ACTIVATION, MIN_GRADIENT, MU, MU_DEC, MU_INC, MU_MAX, LEARNING_RATE,
+                   BATCH_SIZE)
+    RATIO_KEYS = (TRAIN_RATIO, VALIDATION_RATIO, TEST_RATIO)
+
+    def add_network_parameters(self, hidden="10", ratios=(0.7, 0.15, 0.15),
+                               normalisation="minus_one_one", divisions=4, advanced=()):
+        """HIDDEN … BATCH_SIZE with these defaults; `divisions`: how many of DIVISION_CHOICES
+        the command accepts (the first ones); keys in `advanced` join SOLVER_KEYS there."""
+        advanced = set(self.SOLVER_KEYS) | set(advanced)
+
+        def number(key, description, default, **options):
+            return self.add_number(key, description, default, advanced=key in advanced, **options)
+
+        def choice(key, description, choices, default=0):
+            return self.add_choice(key, description, choices, default=default,
+                                   advanced=key in advanced)
+
+        hidden_parameter = QgsProcessingParameterString(
+            self.HIDDEN, self.tr("Neurons per hidden layer (e.g. '10' or '10 5')"), hidden)
+        hidden_parameter.setHelp(self.tr("One number per hidden layer, separated by spaces or "
+                                         "commas: 1 to 10 layers of 1 to 1000 neurons."))
+        if self.HIDDEN in advanced:
+            self._make_advanced(hidden_parameter)
+        self.addParameter(hidden_parameter)
+        choice(self.HIDDEN_ACTIVATION, self.tr("Hidden layer activation"),
+               self.ACTIVATION_CHOICES)
+        choice(self.OUTPUT_ACTIVATION, self.tr("Output layer activation"),
+               self.ACTIVATION_CHOICES, default=3)
+        choice(self.NORMALISATION, self.tr("Normalisation of inputs and target"),
+               self.NORMALISATION_CHOICES,
+               default=[value for _, value in self.NORMALISATION_CHOICES].index(normalisation))
+        choice(self.TRAINER, self.tr("Trainer"), self.TRAINER_CHOICES)
+        number(self.EPOCHS, self.tr("Maximum epochs"), 1000, minimum=1, maximum=1000000,
+               integer=True)
+        number(self.GOAL, self.tr("Goal (training MSE, in target units²)"), 0.0, minimum=0.0)
+        number(self.MAX_FAIL, self.tr("Validation failures before stopping "
+                                      "(0 = never stop early)"), 6, minimum=0, integer=True)
+        choice(self.DIVISION, self.tr("Division into train / validation / test"),
+               self.DIVISION_CHOICES[:divisions])
+        for key, label, default in zip(self.RATIO_KEYS, (self.tr("Training ratio"),
+                                                         self.tr("Validation ratio"),
+                                                         self.tr("Test ratio")), ratios):
+            number(key, label, default, minimum=0.0)
+        number(self.RESTARTS, self.tr("Restarts (random initialisations, best kept)"), 1,
+               minimum=1, integer=True)
+        number(self.SEED, self.tr("Random seed"), 1, minimum=0, integer=True)
+        number(self.MIN_GRADIENT, self.tr("Minimum gradient (Levenberg–Marquardt)"), 1e-7,
+               minimum=0.0)
+        number(self.MU, self.tr("Initial μ (Levenberg–Marquardt)"), 1e-3)
+        number(self.MU_DEC, self.tr("μ decrease factor"), 0.1)
+        number(self.MU_INC, self.tr("μ increase factor"), 10.0)
+        number(self.MU_MAX, self.tr("Maximum μ"), 1e10)
+        number(self.LEARNING_RATE, self.tr("Learning rate (Adam)"), 1e-3)
+        number(self.BATCH_SIZE, self.tr("Batch size (Adam)"), 32, minimum=1, integer=True)
+
+    def check_ratios(self, parameters, context):
+        ratios = [self.parameterAsDouble(parameters, key, context) for key in self.RATIO_KEYS]
+        if sum(ratios) <= 0:
+            raise QgsProcessingException(
+                f"Invalid values for {', '.join(self.RATIO_KEYS)} "
+                f"({', '.join(f'{r:g}' for r in ratios)}): they are divided by their sum, so at "
+                f"least {self.TRAIN_RATIO} must be above 0, e.g. 0.7, 0.15, 0.15.")
+
+    def network_request(self, parameters, context):
+        """What the helpers do not send: HIDDEN (the core reads "10 5" and names HIDDEN in its
+        errors), after the ratios are checked."""
+        self.check_ratios(parameters, context)
+        return {self.HIDDEN: self.parameterAsString(parameters, self.HIDDEN, context)}
 
 
 class LearningAlgorithm(SmrAlgorithm):
@@ -145,6 +261,55 @@ class LearningAlgorithm(SmrAlgorithm):
                 groups.append(attribute_as_group(attributes[group_index]))
         return numbers, groups
 
+    def field_samples(self, parameters, context, feedback, features_key, target_key,
+                      extra_fields=(), with_groups=False):
+        """The core's SAMPLES object read from INPUT_LAYER, and the target field's name.
+
+        features_key and target_key are the field parameters of the inputs and the target;
+        extra_fields: (field parameter, SAMPLES key) of optional numeric columns sent beside
+        "target" when the parameter is set (e.g. precipitation); with_groups adds GROUP_FIELD
+        as "groups" when it is set."""
+        source = self.vector_source(parameters, context)
+        feature_names = self.parameterAsFields(parameters, features_key, context)
+        if not feature_names:
+            raise QgsProcessingException(
+                f"No input fields: {features_key} is empty; choose one or more numeric "
+                f"fields of {self.INPUT_LAYER} as the network's inputs.")
+        target = self.parameterAsString(parameters, target_key, context)
+        if not target:
+            raise QgsProcessingException(
+                f"No target: {target_key} is empty; choose the numeric field of "
+                f"{self.INPUT_LAYER} the network learns to estimate.")
+        feature_indices = [self.field_index(source, features_key, name)
+                           for name in feature_names]
+        target_index = self.field_index(source, target_key, target)
+        if target_index in feature_indices:
+            raise QgsProcessingException(
+                f"Invalid value for {target_key} ('{target}'): the target is also among "
+                f"{features_key} ({', '.join(feature_names)}); a network given its target "
+                f"as an input learns nothing. Remove it from {features_key}.")
+        extras = []
+        for key, sample_key in extra_fields:
+            name = self.parameterAsString(parameters, key, context)
+            if name:
+                extras.append((sample_key, self.field_index(source, key, name)))
+        group_index = self.group_field_index(parameters, context, source) if with_groups else None
+        columns, groups = self.read_columns(
+            source, feature_indices + [target_index] + [index for _, index in extras],
+            group_index, feedback)
+        count = len(feature_indices)
+        samples = {
+            "names": [source.fields().at(index).name() for index in feature_indices],
+            "features": columns[:count],
+            "target": columns[count],
+        }
+        for (sample_key, _), column in zip(extras, columns[count + 1:]):
+            samples[sample_key] = column
+        if groups is not None:
+            samples["groups"] = groups
+        feedback.pushInfo(f"{len(samples['target'])} features read from {self.INPUT_LAYER}.")
+        return samples, source.fields().at(target_index).name()
+
     # --- running and reporting ----------------------------------------------------------------
 
     def build_report(self, parameters, context, request, outputs):
@@ -162,8 +327,11 @@ class LearningAlgorithm(SmrAlgorithm):
             raise QgsProcessingException(
                 f"{self.OUTPUT_REPORT}: the report could not be written to '{report_path}': "
                 f"{error.strerror or error}.") from error
-        # The declared outputs only: the core's curves, predictions and plot samples are for the
-        # report.
-        results = {output.name(): outputs.get(output.name()) for output in self.outputDefinitions()}
+        results = self.processing_results(outputs)
         results[self.OUTPUT_REPORT] = report_path
         return results
+
+    def processing_results(self, outputs):
+        """The declared outputs only: the core's curves, predictions and plot samples are for the
+        report. Subclasses turn values QGIS outputs cannot hold (lists) into what they can."""
+        return {output.name(): outputs.get(output.name()) for output in self.outputDefinitions()}

@@ -22,7 +22,7 @@ from qgis.core import (
 
 from .applymodel import MODEL_FILE_FILTER, read_model_summary
 from .report import SUBSET_COLOURS, HtmlReport, METRIC_KEYS, ScatterPanel, metrics_from_outputs
-from .samples import LearningAlgorithm
+from .samples import LearningAlgorithm, NetworkParameters
 
 # The core's subsets: (prefix of its result keys, name in PREDICTIONS and CURVES, label).
 SUBSETS = (
@@ -30,13 +30,6 @@ SUBSETS = (
     ("VALIDATION_", "validation", "Validation"),
     ("TEST_", "test", "Test"),
     ("ALL_", "all", "All"),
-)
-
-ACTIVATION_CHOICES = (
-    ("tansig (hyperbolic tangent)", "tansig"),
-    ("logsig (logistic)", "logsig"),
-    ("relu", "relu"),
-    ("purelin (linear)", "purelin"),
 )
 
 
@@ -62,7 +55,7 @@ def parse_hidden_layers(text, key):
     return sizes
 
 
-class TrainMlp(LearningAlgorithm):
+class TrainMlp(NetworkParameters, LearningAlgorithm):
     NAME = "trainmlp"
     DISPLAY_NAME = "Train neural network (MLP, Levenberg–Marquardt)"
     GROUP_ID = "machinelearning"
@@ -75,27 +68,6 @@ class TrainMlp(LearningAlgorithm):
     MAX_SAMPLES = "MAX_SAMPLES"
     TARGET_NAME = "TARGET_NAME"
     TARGET_UNIT = "TARGET_UNIT"
-    HIDDEN = "HIDDEN"
-    HIDDEN_ACTIVATION = "HIDDEN_ACTIVATION"
-    OUTPUT_ACTIVATION = "OUTPUT_ACTIVATION"
-    NORMALISATION = "NORMALISATION"
-    TRAINER = "TRAINER"
-    EPOCHS = "EPOCHS"
-    GOAL = "GOAL"
-    MAX_FAIL = "MAX_FAIL"
-    DIVISION = "DIVISION"
-    TRAIN_RATIO = "TRAIN_RATIO"
-    VALIDATION_RATIO = "VALIDATION_RATIO"
-    TEST_RATIO = "TEST_RATIO"
-    RESTARTS = "RESTARTS"
-    SEED = "SEED"
-    MIN_GRADIENT = "MIN_GRADIENT"
-    MU = "MU"
-    MU_DEC = "MU_DEC"
-    MU_INC = "MU_INC"
-    MU_MAX = "MU_MAX"
-    LEARNING_RATE = "LEARNING_RATE"
-    BATCH_SIZE = "BATCH_SIZE"
     OUTPUT_MODEL = "OUTPUT_MODEL"
     SKIPPED_SAMPLES = "SKIPPED_SAMPLES"
     BEST_RESTART = "BEST_RESTART"
@@ -108,13 +80,6 @@ class TrainMlp(LearningAlgorithm):
     SAMPLE_NOUN = "samples"
     SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     SAMPLE_RASTERS = (INPUT_RASTERS, TARGET_RASTER)
-
-    # Option indexes are public API (saved models store them): append, never reorder.
-    NORMALISATION_CHOICES = (("mapminmax to [−1, 1]", "minus_one_one"),
-                             ("mapminmax to [0, 1]", "zero_one"))
-    TRAINER_CHOICES = (("Levenberg–Marquardt", "lm"), ("Adam", "adam"))
-    DIVISION_CHOICES = (("random", "random"), ("block", "block"), ("interleaved", "interleaved"),
-                        ("group", "group"))
 
     HELP = """
 Trains a multilayer perceptron, the "BP network" of papers 000 (Chang et al.), 001 and 003 (Lv et al.), as MATLAB's fitnet with trainlm does: Levenberg–Marquardt steps dX = −(JᵀJ + μI)⁻¹Jᵀe, μ multiplied by MU_INC until the error falls and by MU_DEC after a successful step; tansig hidden layers, a purelin output, Nguyen–Widrow initialisation, inputs and target scaled by mapminmax to [−1, 1] (paper 001 uses [0, 1]). The samples are divided into training, validation and test subsets (random 70/15/15 by default; paper 000's 4:1 is 0.8, 0.2, 0); training stops after EPOCHS, at GOAL, below MIN_GRADIENT or after MAX_FAIL epochs without a new validation minimum, and the weights of the validation minimum are kept. RESTARTS trains from that many random initialisations and keeps the one with the lowest validation error (paper 003 trains four times). Adam is offered for networks too large for Levenberg–Marquardt (more than 5000 weights).
@@ -167,43 +132,7 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
                                     "training."))
         self.addParameter(target_unit)
 
-        hidden = QgsProcessingParameterString(
-            self.HIDDEN, self.tr("Neurons per hidden layer (e.g. '10' or '10 5')"), "10")
-        hidden.setHelp(self.tr("One number per hidden layer, separated by spaces or commas: "
-                               "1 to 10 layers of 1 to 1000 neurons."))
-        self.addParameter(hidden)
-        self.add_choice(self.HIDDEN_ACTIVATION, self.tr("Hidden layer activation"),
-                        ACTIVATION_CHOICES, default=0)
-        self.add_choice(self.OUTPUT_ACTIVATION, self.tr("Output layer activation"),
-                        ACTIVATION_CHOICES, default=3, advanced=True)
-        self.add_choice(self.NORMALISATION, self.tr("Normalisation of inputs and target"),
-                        self.NORMALISATION_CHOICES)
-        self.add_choice(self.TRAINER, self.tr("Trainer"), self.TRAINER_CHOICES)
-        self.add_number(self.EPOCHS, self.tr("Maximum epochs"), 1000, minimum=1, maximum=1000000,
-                        integer=True)
-        self.add_number(self.GOAL, self.tr("Goal (training MSE, in target units²)"), 0.0,
-                        minimum=0.0)
-        self.add_number(self.MAX_FAIL, self.tr("Validation failures before stopping "
-                                               "(0 = never stop early)"), 6, minimum=0,
-                        integer=True)
-        self.add_choice(self.DIVISION, self.tr("Division into train / validation / test"),
-                        self.DIVISION_CHOICES)
-        self.add_number(self.TRAIN_RATIO, self.tr("Training ratio"), 0.7, minimum=0.0)
-        self.add_number(self.VALIDATION_RATIO, self.tr("Validation ratio"), 0.15, minimum=0.0)
-        self.add_number(self.TEST_RATIO, self.tr("Test ratio"), 0.15, minimum=0.0)
-        self.add_number(self.RESTARTS, self.tr("Restarts (random initialisations, best kept)"), 1,
-                        minimum=1, integer=True)
-        self.add_number(self.SEED, self.tr("Random seed"), 1, minimum=0, integer=True)
-
-        self.add_number(self.MIN_GRADIENT, self.tr("Minimum gradient (Levenberg–Marquardt)"),
-                        1e-7, minimum=0.0, advanced=True)
-        self.add_number(self.MU, self.tr("Initial μ (Levenberg–Marquardt)"), 1e-3, advanced=True)
-        self.add_number(self.MU_DEC, self.tr("μ decrease factor"), 0.1, advanced=True)
-        self.add_number(self.MU_INC, self.tr("μ increase factor"), 10.0, advanced=True)
-        self.add_number(self.MU_MAX, self.tr("Maximum μ"), 1e10, advanced=True)
-        self.add_number(self.LEARNING_RATE, self.tr("Learning rate (Adam)"), 1e-3, advanced=True)
-        self.add_number(self.BATCH_SIZE, self.tr("Batch size (Adam)"), 32, minimum=1,
-                        integer=True, advanced=True)
+        self.add_network_parameters()
         self.add_threads_parameter(self.tr("Restarts run in parallel, then the rows of the "
                                            "Jacobian. The model is the same for any number of "
                                            "threads."))
@@ -261,54 +190,17 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
             del request[self.RESAMPLING]  # nothing is aligned in vector mode
         return request
 
-    def check_ratios(self, parameters, context):
-        keys = (self.TRAIN_RATIO, self.VALIDATION_RATIO, self.TEST_RATIO)
-        ratios = [self.parameterAsDouble(parameters, key, context) for key in keys]
-        if sum(ratios) <= 0:
-            raise QgsProcessingException(
-                f"Invalid values for {', '.join(keys)} ({', '.join(f'{r:g}' for r in ratios)}): "
-                f"they are divided by their sum, so at least {self.TRAIN_RATIO} must be above 0, "
-                f"e.g. 0.7, 0.15, 0.15.")
-
     def vector_samples(self, parameters, context, feedback, division):
         """The core's SAMPLES object from the vector layer, and the target field's name."""
-        source = self.vector_source(parameters, context)
-        feature_names = self.parameterAsFields(parameters, self.FEATURE_FIELDS, context)
-        if not feature_names:
-            raise QgsProcessingException(
-                f"No input fields: {self.FEATURE_FIELDS} is empty; choose one or more numeric "
-                f"fields of {self.INPUT_LAYER} as the network's inputs.")
-        target = self.parameterAsString(parameters, self.TARGET_FIELD, context)
-        if not target:
-            raise QgsProcessingException(
-                f"No target: {self.TARGET_FIELD} is empty; choose the numeric field of "
-                f"{self.INPUT_LAYER} the network learns to estimate.")
-        feature_indices = [self.field_index(source, self.FEATURE_FIELDS, name)
-                           for name in feature_names]
-        target_index = self.field_index(source, self.TARGET_FIELD, target)
-        if target_index in feature_indices:
-            raise QgsProcessingException(
-                f"Invalid value for {self.TARGET_FIELD} ('{target}'): the target is also among "
-                f"{self.FEATURE_FIELDS} ({', '.join(feature_names)}); a network given its target "
-                f"as an input learns nothing. Remove it from {self.FEATURE_FIELDS}.")
-        group_index = self.group_field_index(parameters, context, source)
-        if division == "group" and group_index is None:
+        if division == "group" and not self.parameterAsString(parameters, self.GROUP_FIELD,
+                                                               context):
             raise QgsProcessingException(
                 f"Invalid value for {self.DIVISION} (group): dividing by group needs "
                 f"{self.GROUP_FIELD}, the field of {self.INPUT_LAYER} that names each sample's "
                 f"group (e.g. its station). Set {self.GROUP_FIELD} or choose random, block or "
                 f"interleaved division.")
-        columns, groups = self.read_columns(
-            source, feature_indices + [target_index], group_index, feedback)
-        samples = {
-            "names": [source.fields().at(index).name() for index in feature_indices],
-            "features": columns[:-1],
-            "target": columns[-1],
-        }
-        if groups is not None:
-            samples["groups"] = groups
-        feedback.pushInfo(f"{len(samples['target'])} features read from {self.INPUT_LAYER}.")
-        return samples, source.fields().at(target_index).name()
+        return self.field_samples(parameters, context, feedback, self.FEATURE_FIELDS,
+                                  self.TARGET_FIELD, with_groups=True)
 
     def raster_samples(self, parameters, context, division, request):
         """Fill the raster-mode keys of the request; return the target raster's name."""

@@ -541,6 +541,10 @@ def build_paper003_model():
          "Surface reflectance, 0-1 (MODIS band 1, Landsat 8 band 4). NDVI is on its grid."),
         (_raster_input("NIR", "Near-infrared reflectance"), (120, 480),
          "Surface reflectance, 0-1 (MODIS band 2, Landsat 8 band 5)."),
+        (_raster_input("SIGMA40_SERIES", "Backscatter time stack σ⁰ (dB, band = day)"),
+         (120, 560),
+         "A σ⁰ time series in dB, one band per acquisition (paper 003: ASCAT σ⁰ at 40°, 25 km). "
+         "BTI is computed per pixel over all its bands, on its grid."),
     ])
 
     mpdi = _child("smr:mpdi", "mpdi", "MPDI (paper 003 §2.1)", (480, 90))
@@ -564,6 +568,13 @@ def build_paper003_model():
     ndvi.setModelOutputs({"NDVI": _model_output("ndvi", "OUTPUT", "NDVI", "NDVI")})
     model.addChildAlgorithm(ndvi)
 
+    bti = _child("smr:backscattertimeindex", "bti", "Backscatter time index (paper 003)", (480, 560))
+    bti.addParameterSources("INPUT", _from_input("SIGMA40_SERIES"))
+    bti.addParameterSources("INPUT_UNITS", _static(UNIT_DB))
+    bti.addParameterSources("SCALE", _static(UNIT_DB))
+    bti.setModelOutputs({"BTI": _model_output("bti", "OUTPUT", "BTI", "BTI (band = day, 0-1)")})
+    model.addChildAlgorithm(bti)
+
     model.setHelpContent(_help(
         "Paper 003 (Lv et al.) retrieves soil moisture with a neural network from passive and "
         "active microwave data and auxiliary predictors. This model prepares three of its "
@@ -577,7 +588,11 @@ def build_paper003_model():
         "microwave grid by averaging before training (not part of this model). Reflectance "
         "bands must be surface reflectance (0-1), brightness temperatures in kelvin; the three "
         "indices are unitless. A pixel that is nodata in an input is nodata in the output, and a "
-        "zero denominator gives nodata.",
+        "zero denominator gives nodata. The fourth predictor is the backscatter time index "
+        "BTI = (σ⁰ − min σ⁰)/(max σ⁰ − min σ⁰) of each pixel's σ⁰ series (paper 003, from ASCAT "
+        "σ⁰ at 40° in dB), a stack like its input with values 0-1; a missing acquisition stays "
+        "nodata, and a pixel with fewer than two values or a flat series is nodata in every band "
+        "and counted.",
         parameter_help))
     return model
 
@@ -764,7 +779,7 @@ def build_paper001_model():
 # (builder, file name, number of model outputs that are files or layers, not numbers)
 MODELS = (
     (build_paper000_model, "paper000_physical_chain.model3", 6),
-    (build_paper003_model, "paper003_predictors.model3", 3),
+    (build_paper003_model, "paper003_predictors.model3", 4),
     (build_forward_model, "wcm_forward_simulation.model3", 2),
     (build_paper000_soil_moisture_model, "paper000_soil_moisture.model3", 4),
     (build_paper001_model, "paper001_reconstruction.model3", 5),

@@ -168,7 +168,31 @@ def summarise_paper003(data_dir, folder):
         truth = read(data_dir / file_name, like=passive_grid, resampling="average").ravel()
         both = np.isfinite(mpdi) & np.isfinite(truth)
         correlations[key] = float(np.corrcoef(mpdi[both], truth[both])[0, 1])
-    return {"predictors": predictors, "mpdi_correlation_with_truth": correlations}
+    summary = {"predictors": predictors, "mpdi_correlation_with_truth": correlations}
+    series_truth = data_dir / "timeseries" / "truth_sm.tif"
+    if (folder / "bti.tif").is_file() and series_truth.is_file():
+        summary["bti"] = summarise_bti(folder / "bti.tif", series_truth)
+    return summary
+
+
+def summarise_bti(bti_path, truth_path):
+    """How BTI follows soil moisture over time: the temporal r per cell (thawed days, where the
+    σ⁰ responds to the water in the soil), its median over the cells."""
+    bti = read_stack(bti_path)
+    truth = read_stack(truth_path)
+    thawed = read_stack(truth_path.parent / "gldas_st.tif") >= FREEZING_K
+    correlations = []
+    for row in range(bti.shape[1]):
+        for column in range(bti.shape[2]):
+            both = (np.isfinite(bti[:, row, column]) & np.isfinite(truth[:, row, column])
+                    & thawed[:, row, column])
+            if both.sum() >= 30 and np.std(truth[both, row, column]) > 0:
+                correlations.append(np.corrcoef(bti[both, row, column], truth[both, row, column])[0, 1])
+    return {"bands": int(bti.shape[0]), "cells": int(bti.shape[1] * bti.shape[2]),
+            "valid_percent": 100.0 * float(np.isfinite(bti).mean()),
+            "min": float(np.nanmin(bti)), "max": float(np.nanmax(bti)),
+            "cells_correlated": len(correlations),
+            "median_temporal_r": float(np.median(correlations)) if correlations else None}
 
 
 def paper003_table(summary):
@@ -186,6 +210,12 @@ def paper003_table(summary):
                  f"VWC, r = {correlations['soil_moisture']:.2f} with soil moisture")
     lines.append("(vegetation lowers the polarisation difference, as paper 003 notes; wetter soil "
                  "raises it)")
+    bti = summary.get("bti")
+    if bti:
+        lines.append(f"BTI of the ASCAT-like σ⁰ stack: {bti['bands']} bands × {bti['cells']} cells, "
+                     f"{bti['min']:.2f}…{bti['max']:.2f}, {bti['valid_percent']:.1f}% valid; median "
+                     f"temporal r with the true soil moisture {_number(bti['median_temporal_r'], 2)} "
+                     f"over {bti['cells_correlated']} cells (thawed days)")
     return "\n".join(lines)
 
 

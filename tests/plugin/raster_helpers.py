@@ -42,6 +42,29 @@ def write_raster(path, bands, nodata=None, epsg=UTM_32N, origin=DEFAULT_ORIGIN,
     return str(path)
 
 
+def write_stack(path, bands, nodata=None, descriptions=None, **grid):
+    """A time stack: bands[b] (2-D) is band b + 1; descriptions (e.g. ISO dates), one per band,
+    when given; grid options as write_raster. Returns the path."""
+    write_raster(path, [np.asarray(band, dtype=float) for band in bands], nodata, **grid)
+    if descriptions is not None:
+        dataset = gdal.Open(str(path), gdal.GA_Update)
+        for number, description in enumerate(descriptions, start=1):
+            dataset.GetRasterBand(number).SetDescription(description)
+        dataset = None
+    return str(path)
+
+
+def read_stack(path):
+    """(values as float64 [band, row, column], nodata of band 1, the band descriptions)."""
+    dataset = gdal.Open(str(path))
+    values = dataset.ReadAsArray().astype(np.float64)
+    if values.ndim == 2:
+        values = values[np.newaxis]
+    descriptions = [dataset.GetRasterBand(number).GetDescription()
+                    for number in range(1, dataset.RasterCount + 1)]
+    return values, dataset.GetRasterBand(1).GetNoDataValue(), descriptions
+
+
 def read_raster(path, band=1):
     """(values as float64, nodata, data type name, geotransform, CRS WKT) of one band."""
     dataset = gdal.Open(str(path))

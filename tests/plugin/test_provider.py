@@ -18,7 +18,12 @@ RASTER_ALGORITHM_IDS = (
 )
 # Training and validation write a model file or a report, not rasters.
 LEARNING_ALGORITHM_IDS = ("smr:trainmlp", "smr:validationmetrics")
-ALGORITHM_IDS = RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS
+# Time stacks in, time stacks out: their own counts instead of the pixel counts, no REFERENCE.
+STACK_ALGORITHM_IDS = ("smr:backscattertimeindex", "smr:pixelwisereconstruction")
+# A sweep of network settings: a CSV and a report.
+SWEEP_ALGORITHM_IDS = ("smr:sensitivityanalysis",)
+ALGORITHM_IDS = (RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS + STACK_ALGORITHM_IDS
+                 + SWEEP_ALGORITHM_IDS)
 
 
 def algorithm(algorithm_id):
@@ -65,6 +70,28 @@ def test_learning_algorithms_have_help_icon_threads_and_a_report(qgis_app, algor
     assert created.parameterDefinition("THREADS").flags() & QgsProcessingParameterDefinition.FlagAdvanced
     outputs = {output.name() for output in created.outputDefinitions()}
     assert {"OUTPUT_REPORT", "RMSE" if algorithm_id == "smr:validationmetrics" else "TEST_RMSE"} <= outputs
+
+
+@pytest.mark.parametrize("algorithm_id", STACK_ALGORITHM_IDS)
+def test_stack_algorithms_have_help_icon_and_the_engine_parameters(qgis_app, algorithm_id):
+    created = algorithm(algorithm_id)
+    help_text = created.shortHelpString()
+    assert "paper" in help_text and "−9999" in help_text and "band = time step" in help_text
+    assert created.group() and not created.icon().isNull()
+    for key in ("THREADS", "CREATE_OPTIONS"):
+        assert created.parameterDefinition(key).flags() & QgsProcessingParameterDefinition.FlagAdvanced
+    outputs = {output.name() for output in created.outputDefinitions()}
+    assert "OUTPUT" in outputs and "NODATA_PIXELS" not in outputs
+
+
+def test_sensitivity_analysis_has_help_icon_threads_a_csv_and_a_report(qgis_app):
+    created = algorithm("smr:sensitivityanalysis")
+    help_text = created.shortHelpString()
+    assert "paper 001" in help_text.lower() and "bias" in help_text
+    assert created.group() and not created.icon().isNull()
+    assert created.parameterDefinition("THREADS").flags() & QgsProcessingParameterDefinition.FlagAdvanced
+    outputs = {output.name() for output in created.outputDefinitions()}
+    assert {"OUTPUT_CSV", "OUTPUT_HTML", "BEST_SETTING", "BEST_INDEX"} <= outputs
 
 
 @pytest.mark.parametrize("algorithm_id", RASTER_ALGORITHM_IDS)

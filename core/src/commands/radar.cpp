@@ -1,9 +1,13 @@
-// Radar commands: σ⁰ unit conversion and the water cloud model forward and inverted (paper 000
-// eq. 1–3 and 10; paper 002 eq. 1, 2, 4, 5 for the V1 = 1 convention).
+// Radar commands: σ⁰ unit conversion, the water cloud model forward and inverted (paper 000
+// eq. 1–3 and 10; paper 002 eq. 1, 2, 4, 5 for the V1 = 1 convention) and the backscatter time
+// index of a σ⁰ stack (paper 003).
 #include "smr/commands.hpp"
 #include "smr/kernels.hpp"
 #include "smr/raster.hpp"
+#include "smr/time_stacks.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace smr {
@@ -126,6 +130,67 @@ json run_water_cloud_inversion(const Params& params, Reporter& reporter) {
   return raster_result(run_pixelwise(inputs, outputs, engine_options(params), 0, kernel, reporter), outputs);
 }
 
+// Tallies of smr backscattertimeindex, in the order of Block::counters.
+enum BtiCounter { kSeriesPixels, kEmptyPixels, kSparsePixels, kFlatPixels, kBtiCounters };
+
+json run_backscatter_time_index(const Params& params, Reporter& reporter) {
+  params.reject_unknown(with_engine_keys({"INPUT", "INPUT_UNITS", "SCALE", "MIN_OBSERVATIONS", "OUTPUT"}));
+  const StackSource input = stack_parameter(params, "INPUT");
+  const long long band_count = static_cast<long long>(input.bands.size());
+  if (band_count < 2)
+    throw InputError("INPUT: '" + input.path + "' has " + std::to_string(band_count) +
+                     " band; the backscatter time index needs a time series of at least 2 bands (one per date)");
+  const bool input_db = params.choice("INPUT_UNITS", kUnits, std::string("db")) == "db";
+  const bool scale_db = params.choice("SCALE", kUnits, std::string("db")) == "db";
+  // One value cannot have a range, so fewer than 2 would only relabel sparse series as flat; more
+  // than the bands would leave every pixel nodata.
+  const long long min_observations = params.integer_in("MIN_OBSERVATIONS", 2, band_count, 2);
+
+  const std::vector<RasterTarget> outputs = {
+      {"OUTPUT", params.text("OUTPUT"), "", band_descriptions("INPUT", input.path)}};
+  const std::size_t steps = input.bands.size();
+  const BlockKernel kernel = [=](Block& block) {
+    std::vector<double> series(steps);
+    for (std::size_t p = 0; p < block.size(); ++p) {
+      long long observations = 0;
+      double low = kInfinity, high = -kInfinity;
+      for (std::size_t t = 0; t < steps; ++t) {
+        const double value = block.inputs[t][p];
+        // In dB, a linear σ⁰ ≤ 0 has no value (linear_to_db gives NaN): a gap like nodata.
+        series[t] = input_db == scale_db ? value
+                    : scale_db           ? kernels::linear_to_db(value)
+                                         : kernels::db_to_linear(value);
+        if (!std::isfinite(series[t])) continue;
+        ++observations;
+        low = std::min(low, series[t]);
+        high = std::max(high, series[t]);
+      }
+      BtiCounter kind = kSeriesPixels;
+      if (observations == 0) kind = kEmptyPixels;
+      else if (observations < min_observations) kind = kSparsePixels;
+      else if (!(high > low)) kind = kFlatPixels;  // 0/0: the index has no meaning
+      ++block.counters[kind];
+      for (std::size_t t = 0; t < steps; ++t)
+        block.outputs[t][p] = kind == kSeriesPixels && std::isfinite(series[t])
+                                  ? static_cast<float>((series[t] - low) / (high - low))
+                                  : std::numeric_limits<float>::quiet_NaN();
+    }
+  };
+  const RunCounts counts = run_stackwise({input}, outputs, engine_options(params), kBtiCounters, kernel, reporter);
+  const long long flat = counts.counters[kFlatPixels], sparse = counts.counters[kSparsePixels];
+  if (flat > 0)
+    reporter.warning(std::to_string(flat) + " pixels have the same σ⁰ at every date (FLAT_PIXELS): their index is "
+                     "undefined and nodata");
+  if (sparse > 0)
+    reporter.warning(std::to_string(sparse) + " pixels have 1 to " + std::to_string(min_observations - 1) +
+                     " valid dates (SPARSE_PIXELS, fewer than MIN_OBSERVATIONS): nodata");
+  return {{"OUTPUT", outputs.front().path},
+          {"SERIES_PIXELS", counts.counters[kSeriesPixels]},
+          {"EMPTY_PIXELS", counts.counters[kEmptyPixels]},
+          {"SPARSE_PIXELS", sparse},
+          {"FLAT_PIXELS", flat}};
+}
+
 const char* const kWaterCloudHelp = R"~(
   Water cloud model, linear units (paper 000 eq. 1-3; its eq. 2 "cos(1 - r²)" read as cosθ·(1 - γ²)):
     σ⁰ = σ⁰_veg + γ²·σ⁰_soil,   γ² = exp(-2·B·VWC·secθ),   σ⁰_veg = A·V1·cosθ·(1 - γ²)
@@ -164,6 +229,30 @@ void add_radar_commands(std::vector<Command>& registry) {
                       inputs are valid, also where σ⁰_soil is undefined
 )~" + kRasterHelp,
                       run_water_cloud_inversion});
+  registry.push_back({"backscattertimeindex", "backscatter time index of a σ⁰ stack (paper 003)",
+                      R"~(smr backscattertimeindex: the backscatter time index (BTI) of a σ⁰ time stack, paper 003:
+    BTI_t = (σ⁰_t - min_t σ⁰)/(max_t σ⁰ - min_t σ⁰)
+  per pixel over its valid dates: 0 at the pixel's lowest σ⁰, 1 at its highest (wetter soil
+  backscatters more). Paper 003 normalises ASCAT σ⁰ (σ40) in dB.
+
+  INPUT             σ⁰ stack: one band per date (band descriptions carry ISO dates when known); a
+                    path or {"path", "nodata"}, every band is read ("band" is not allowed)
+  INPUT_UNITS       db (default) | linear: the units of INPUT
+  SCALE             db (default) | linear: the scale in which min, max and the index are taken;
+                    a linear σ⁰ ≤ 0 has no dB value and is treated as nodata
+  MIN_OBSERVATIONS  valid dates a series needs (default 2; 2 to the band count)
+  OUTPUT            stack of the index: the same bands and band descriptions as INPUT, values 0 to 1
+
+Nodata: a nodata (or NaN) date is nodata in OUTPUT at that date only; the other dates of the pixel
+still get their index. A pixel with no valid date (EMPTY_PIXELS), with fewer than MIN_OBSERVATIONS
+(SPARSE_PIXELS) or with the same σ⁰ at every valid date (FLAT_PIXELS, 0/0) is nodata in every band.
+Outputs are Float32 with nodata -9999; the identical values come out for any THREADS.
+
+Common parameters: THREADS (0 = all cores), CREATE_OPTIONS (GeoTIFF default: tiled, DEFLATE,
+PREDICTOR=3, band-interleaved), REFERENCE and RESAMPLING as every raster command.
+Result: OUTPUT, SERIES_PIXELS (index computed), EMPTY_PIXELS, SPARSE_PIXELS, FLAT_PIXELS.
+)~",
+                      run_backscatter_time_index});
 }
 
 }  // namespace smr

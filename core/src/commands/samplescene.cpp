@@ -202,7 +202,7 @@ enum SeriesStream : std::uint64_t {
   kClimate = 200, kResidual, kCapacity, kEfolding, kDepth, kRoughnessH, kLaiPeak, kSoilMean,
   kModelBias, kModelGain,
   kRainOccurs = 220, kRainAmount, kWindowOccurs, kWindowShare, kSmapPass, kSwath,
-  kSmapError = 230, kLaiError, kLstError, kStError, kModelError, kTbError = 240  // 240–244: one per frequency
+  kSmapError = 230, kLaiError, kLstError, kStError, kModelError, kSigma40Error, kTbError = 240  // 240–244: one per frequency
 };
 
 double round_to(double x, double scale) { return std::round(x * scale) / scale; }
@@ -251,7 +251,7 @@ struct SeriesFile {
   const char* name;
   const char* description;
 };
-constexpr std::array<SeriesFile, 12> kSeriesFiles = {{
+constexpr std::array<SeriesFile, 13> kSeriesFiles = {{
     {"TB_06_9GHZ", "tb_06_9ghz", "AMSR2 Tb 6.9 GHz H, descending 01:30 (K)"},
     {"TB_07_3GHZ", "tb_07_3ghz", "AMSR2 Tb 7.3 GHz H, descending 01:30 (K)"},
     {"TB_10_7GHZ", "tb_10_7ghz", "AMSR2 Tb 10.7 GHz H, descending 01:30 (K)"},
@@ -264,8 +264,14 @@ constexpr std::array<SeriesFile, 12> kSeriesFiles = {{
     {"PRECIPITATION", "precipitation", "precipitation 01:30-06:00 (mm)"},
     {"SMAP_SM", "smap_sm", "SMAP soil moisture, descending 06:00 (m3/m3)"},
     {"TRUTH_SM", "truth_sm", "true soil moisture at 01:30 (m3/m3)"},
+    {"ASCAT_SIGMA40", "ascat_sigma40_db", "ASCAT sigma0 at 40 degrees, descending (dB)"},
 }};
-enum SeriesIndex { kTb0 = 0, kGldasSm = 5, kGldasLst, kGldasSt, kModisLai, kPrecipitation, kSmap, kTruth };
+enum SeriesIndex { kTb0 = 0, kGldasSm = 5, kGldasLst, kGldasSt, kModisLai, kPrecipitation, kSmap, kTruth, kSigma40 };
+
+// ASCAT-like σ⁰ at 40° in dB (paper 003's BTI input): linear in soil moisture as paper 002's soil
+// term, attenuated by vegetation, brighter for rougher soil; frozen soil scatters like dry soil.
+constexpr double kSigma40Dry = -17.0, kSigma40Slope = 22.0, kSigma40PerLai = -0.8, kSigma40PerH = 3.0;
+constexpr double kSigma40Noise = 0.3, kFrozenMoisture = 0.02;
 
 struct TimeAxis {
   long long first_day;  // days since 1970-01-01
@@ -391,6 +397,10 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
             const double smap = moisture + window_mm / k.depth_mm + kSmapNoise * normal(seed, kSmapError, cell, day);
             out(kSmap, d)[p] = static_cast<float>(round_to(std::clamp(smap, kSmapMin, kSmapMax), 1e4));
           }
+          const double scattering_moisture = frozen ? kFrozenMoisture : moisture;
+          const double sigma40 = kSigma40Dry + kSigma40Slope * scattering_moisture + kSigma40PerLai * lai +
+                                 kSigma40PerH * (k.roughness_h - 0.3) + kSigma40Noise * normal(seed, kSigma40Error, cell, day);
+          out(kSigma40, d)[p] = static_cast<float>(round_to(sigma40, 100.0));
           // Rain of day d falls between its 01:30 and the next 01:30: it shows in the next day's truth.
           moisture = std::min(k.capacity, k.residual + (moisture - k.residual) * k.decay + rain / k.depth_mm);
         }
@@ -432,6 +442,8 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
       {"precipitation", {{"meaning", "mm between the 01:30 TB overpass and the 06:00 SMAP overpass"},
                          {"model", "with probability 0.3 on a rain day: rain(d)·U(0, 1), else 0"},
                          {"heavy", "paper 001 §3.2.4 filters pairs at ≥ 8.75 mm"}}},
+      {"ascat_sigma40_db", {{"model", "-17 + 22·θ' − 0.8·LAI + 3·(h − 0.3) + N(0, 0.3) dB, θ' = θ, or 0.02 on frozen days"},
+                            {"use", "paper 003's backscatter time index (smr backscattertimeindex)"}}},
       {"smap_sm", {{"model", "clip(θ(d) + precipitation/depth + N(0, 0.02), 0.01, 0.6)"},
                    {"missing", "revisit: probability 1/3 per day and stripe of 4 columns; frozen: stored GLDAS_ST < 273.15 K"}}},
       {"brightness_temperature", {{"frequencies_GHz", frequencies}, {"polarisation", "H"}, {"incidence_angle_deg", kPassiveAngle},
@@ -720,7 +732,9 @@ gaps, stripes of 6 columns). GLDAS SM = per-cell bias + gain × truth + N(0, 0.0
 0.01-0.6; GLDAS ST and LST and MODIS LAI are seasonal with noise. Values rounded as products store
 them (0.01 K, 1e-4 m³/m³, 0.001 LAI, 0.01 mm).
 Files: tb_06_9ghz, tb_07_3ghz, tb_10_7ghz, tb_18_7ghz, tb_23_8ghz, gldas_sm, gldas_lst, gldas_st,
-modis_lai, precipitation, smap_sm, truth_sm (.tif) and scene.json with every parameter and formula.
+modis_lai, precipitation, smap_sm, truth_sm, ascat_sigma40_db (ASCAT-like σ⁰ at 40°, dB: -17 + 22·SM
+− 0.8·LAI + roughness + 0.3 dB noise, dry-soil level when frozen; paper 003's BTI input) (.tif) and
+scene.json with every parameter and formula.
 Result: each file under its upper-case key (TB_06_9GHZ … TRUTH_SM, DESCRIPTION), DAYS, START_DATE,
 CELLS.
 )~",

@@ -16,6 +16,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <limits>
 #include <mutex>
@@ -466,7 +467,9 @@ const std::vector<std::string> kPaper001Ratios = {"40-15-45", "40-30-30", "40-45
                                                   "70-15-15", "70-20-10", "80-10-10"};
 const std::vector<std::string> kPaper001Thresholds = {"8.75", "10", "11.25", "12.5", "13.75", "15", "16.25", "17.5"};
 
-std::vector<Setting> swept_settings(const std::string& axis, const Params& params, const Setting& base, long long min_pairs) {
+// `check_division` throws when a setting's ratios cannot divide the samples a cell will have.
+std::vector<Setting> swept_settings(const std::string& axis, const Params& params, const Setting& base,
+                                    const std::function<void(const TrainingChoice&)>& check_division) {
   std::vector<std::string> texts;
   if (params.has("VALUES")) {
     if (axis == "inputs") throw InputError("VALUES is not used with AXIS inputs: forward addition starts from BASE_INPUTS");
@@ -505,7 +508,7 @@ std::vector<Setting> swept_settings(const std::string& axis, const Params& param
       setting.choice.ratios = {parts[0], parts[1], parts[2]};
       setting.value = parts;
       try {
-        check_min_pairs_divisible(min_pairs, setting.choice);
+        check_division(setting.choice);
       } catch (const InputError& error) {
         throw InputError("VALUES entry '" + text + "': " + error.what());
       }
@@ -676,7 +679,14 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
       selected.push_back(names[static_cast<std::size_t>(added)]);
     }
   } else {
-    settings = swept_settings(axis, params, base, min_pairs);
+    // Stacks: every cell trained has at least MIN_PAIRS pairs; pooled: the samples themselves.
+    const long long divided = pooled ? static_cast<long long>(cells.front().pairs.count()) : min_pairs;
+    settings = swept_settings(axis, params, base, [&](const TrainingChoice& setting) {
+      if (pooled)
+        divide_samples(divided, setting.division, setting.ratios, {}, setting.settings.seed);
+      else
+        check_min_pairs_divisible(divided, setting);
+    });
     SweepProgress progress(reporter, static_cast<long long>(settings.size() * cells.size()) * repeats);
     for (const auto& setting : settings)
       scores.push_back(evaluate(setting, cells, repeats, min_pairs, seed, threads, progress, cancel));
@@ -687,7 +697,7 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
   {
     std::ofstream csv(temporary);
     if (!csv) throw InputError("OUTPUT_CSV: cannot write '" + csv_path + "'");
-    csv << "axis,setting,repeat,subset,units,mean_r,mean_rmse,mean_ubrmse,mean_bias\n";
+    csv << "axis,setting,repeat,subset,cells,mean_r,mean_rmse,mean_ubrmse,mean_bias\n";
     for (std::size_t i = 0; i < settings.size(); ++i)
       for (int repeat = 0; repeat < repeats; ++repeat)
         for (int s = 0; s < kCellSubsets; ++s) {
@@ -784,7 +794,8 @@ The settings not swept: HIDDEN 12, TRAIN_RATIO 0.8, VALIDATION_RATIO 0.1, TEST_R
 PRECIPITATION_THRESHOLD (needed with PRECIPITATION unless AXIS precipitation), NORMALISATION zero_one,
 DIVISION random, and the trainer keys of smr trainmlp.
   OUTPUT_CSV   one row per setting, repeat and subset (training, validation, test, overall): axis, setting,
-               repeat, subset, units (cells averaged), mean_r, mean_rmse, mean_ubrmse, mean_bias
+               repeat, subset, cells (how many were averaged; 1 for pooled samples), mean_r, mean_rmse,
+               mean_ubrmse, mean_bias
                (bias = mean(estimate - reference), target units)
 Result: OUTPUT_CSV, AXIS, SETTINGS (per setting: label, value, and for train, validation, test, all the mean
 over repeats of the mean over cells of r, rmse, ubrmse, bias; runs), BEST_INDEX and BEST_SETTING (lowest mean
