@@ -53,6 +53,14 @@ class StackSamples:
     TRAINING_PERIOD = "TRAINING_PERIOD"
     MIN_PAIRS = "MIN_PAIRS"
 
+    def add_paper001_network_parameters(self):
+        """The per-cell network of paper 001: 12 hidden neurons, 80/10/10, inputs and target
+        scaled to [0, 1]; random, block or interleaved division over a cell's pairs."""
+        self.add_network_parameters(
+            hidden="12", ratios=(0.8, 0.1, 0.1), normalisation="zero_one", divisions=3,
+            advanced=(self.HIDDEN_ACTIVATION, self.TRAINER, self.EPOCHS, self.GOAL,
+                      self.MAX_FAIL, self.DIVISION))
+
     def add_stack_sample_parameters(self, optional=False):
         """PREDICTORS … TRAINING_PERIOD and MIN_PAIRS; `optional` where another source of
         samples may replace the stacks."""
@@ -164,10 +172,7 @@ Periods: TRAINING_PERIOD and PREDICTION_PERIOD are empty or 'all' (every band), 
     def define_parameters(self):
         self.add_stack_sample_parameters()
         self.add_period_parameter(self.PREDICTION_PERIOD, self.tr("Prediction period"))
-        self.add_network_parameters(
-            hidden="12", ratios=(0.8, 0.1, 0.1), normalisation="zero_one", divisions=3,
-            advanced=(self.HIDDEN_ACTIVATION, self.TRAINER, self.EPOCHS, self.GOAL,
-                      self.MAX_FAIL, self.DIVISION))
+        self.add_paper001_network_parameters()
         self.add_resampling_choice(
             self.tr("Resampling of stacks on another grid"),
             self.tr("Used only for stacks on another grid or CRS than TARGET: they are aligned "

@@ -126,10 +126,7 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
                                     "training."))
         self.addParameter(target_unit)
 
-        self.add_network_parameters(
-            hidden="12", ratios=(0.8, 0.1, 0.1), normalisation="zero_one", divisions=3,
-            advanced=(self.HIDDEN_ACTIVATION, self.TRAINER, self.EPOCHS, self.GOAL,
-                      self.MAX_FAIL, self.DIVISION))
+        self.add_paper001_network_parameters()
         self.add_resampling_choice(
             self.tr("Resampling of stacks on another grid"),
             self.tr("Stacks only: stacks on another grid or CRS than TARGET are aligned to it "
