@@ -155,6 +155,7 @@ class PixelwiseReconstruction(StackSamples, NetworkParameters, StackAlgorithm):
     SKIPPED_CELLS = "SKIPPED_CELLS"
     FAILED_CELLS = "FAILED_CELLS"
     EXCLUDED_BY_PRECIPITATION = "EXCLUDED_BY_PRECIPITATION"
+    EXTRAPOLATED_STEPS = "EXTRAPOLATED_STEPS"
     TRAINING_BANDS = "TRAINING_BANDS"
     PREDICTION_BANDS = "PREDICTION_BANDS"
     BAND_RANGES = (TRAINING_BANDS, PREDICTION_BANDS)
@@ -164,7 +165,7 @@ Paper 001 (reconstruction of SMAP soil moisture): one small BP network per grid 
 
 Per cell, a pair is a time step of TRAINING_PERIOD where every predictor and the target are valid. With PRECIPITATION (mm fallen between the overpasses of predictors and target) and PRECIPITATION_THRESHOLD, steps with precipitation at or above the threshold, or missing, are left out of training (paper 001 §3.2.4: 8.75 mm) and counted in EXCLUDED_BY_PRECIPITATION. A cell with fewer than MIN_PAIRS pairs (default 50) is skipped and counted in SKIPPED_CELLS. Otherwise its inputs and target are scaled by mapminmax to [0, 1] (paper 001; NORMALISATION), its pairs are divided 80/10/10 into training, validation and test samples (DIVISION random, block or interleaved, over the cell's pairs in time order), and a network with HIDDEN tansig neurons (paper 001: 12) and a linear output is trained by Levenberg–Marquardt with early stopping on the validation samples, as smr:trainmlp (advanced settings). A cell whose target is constant or whose training diverged has no network and is counted in FAILED_CELLS.
 
-OUTPUT is the reconstructed stack over PREDICTION_PERIOD, in the target's units (m³/m³ for soil moisture), with the target's dates as band descriptions; a step where a predictor is missing, and every step of a cell without a network, is nodata. METRICS (optional, 16 bands) holds per cell r, RMSE, ubRMSE and bias for the training, validation, test and overall pairs, in turn (paper 001 eq. 1–3 and Fig. 4), in the target's units; COUNTS (optional, 5 bands) the valid pairs, those excluded by precipitation and the training, validation and test samples. bias = mean(estimate − target): positive means the estimate is too high (paper 001 uses the opposite sign). MEAN_<subset>_<metric> are the means over trained cells.
+OUTPUT is the reconstructed stack over PREDICTION_PERIOD, in the target's units (m³/m³ for soil moisture), with the target's dates as band descriptions; a step where a predictor is missing, and every step of a cell without a network, is nodata. METRICS (optional, 16 bands) holds per cell r, RMSE, ubRMSE and bias for the training, validation, test and overall pairs, in turn (paper 001 eq. 1–3 and Fig. 4), in the target's units; COUNTS (optional, 5 bands) the valid pairs, those excluded by precipitation and the training, validation and test samples. bias = mean(estimate − target): positive means the estimate is too high (paper 001 uses the opposite sign). MEAN_<subset>_<metric> are the means over trained cells. EXTRAPOLATED_STEPS counts the reconstructed cell-steps where a predictor lies outside the range the cell's network was trained on (e.g. frozen days, which a target like SMAP never covers): the network extrapolates there, and a warning says how many.
 
 Periods: TRAINING_PERIOD and PREDICTION_PERIOD are empty or 'all' (every band), 'first:last' band numbers from 1 (e.g. '1:365'), or 'YYYY-MM-DD:YYYY-MM-DD' on the bands' dates; TRAINING_BANDS and PREDICTION_BANDS return the bands used as 'first:last'. All stacks need the same number of bands and, where two carry dates, the same dates. Outputs take the grid of TARGET; stacks on another grid are aligned to it with RESAMPLING. Each cell's seed derives from SEED and its position alone, so the outputs are the same for any number of THREADS. When OUTPUT is loaded it gets the soil-moisture colour ramp (0–0.5 m³/m³) on its first band.
 """
@@ -192,7 +193,9 @@ Periods: TRAINING_PERIOD and PREDICTION_PERIOD are empty or 'all' (every band), 
                 (self.TRAINED_CELLS, "Cells with a trained network"),
                 (self.SKIPPED_CELLS, "Cells skipped (fewer than MIN_PAIRS pairs)"),
                 (self.FAILED_CELLS, "Cells whose training failed (constant target, diverged)"),
-                (self.EXCLUDED_BY_PRECIPITATION, "Pairs left out for precipitation")):
+                (self.EXCLUDED_BY_PRECIPITATION, "Pairs left out for precipitation"),
+                (self.EXTRAPOLATED_STEPS,
+                 "Reconstructed cell-steps with a predictor outside its cell's training range")):
             self.add_count_output(key, self.tr(description))
         for subset, subset_label in CELL_SUBSETS:
             for metric, metric_label in CELL_METRICS:

@@ -108,6 +108,21 @@ TEST_CASE("one network per cell reconstructs a learnable series", "[timeseries][
     for (std::size_t c = 0; c < 6; ++c) worst = std::max(worst, std::abs(double(bands[b][c]) - truth[90 + b][c]));
   CHECK(worst < 0.015);
 
+  // Steps 101–120 whose x1 or x2 lies outside the cell's training range (days 1–100) are extrapolated.
+  const auto x1 = read_stack(scene.x1), x2 = read_stack(scene.x2);
+  long long outside = 0;
+  for (std::size_t c = 0; c < 6; ++c) {
+    float low1 = 2, high1 = -1, low2 = 2, high2 = -1;
+    for (int d = 0; d < 100; ++d) {
+      low1 = std::min(low1, x1[d][c]), high1 = std::max(high1, x1[d][c]);
+      low2 = std::min(low2, x2[d][c]), high2 = std::max(high2, x2[d][c]);
+    }
+    for (int d = 100; d < 120; ++d)
+      outside += x1[d][c] < low1 || x1[d][c] > high1 || x2[d][c] < low2 || x2[d][c] > high2;
+  }
+  REQUIRE(outside > 0);
+  CHECK(out["EXTRAPOLATED_STEPS"] == outside);
+
   const auto metrics = read_stack(dir.file("metrics.tif"));
   REQUIRE(metrics.size() == 16);
   CHECK(read_descriptions(dir.file("metrics.tif"))[5] == "RMSE validation");

@@ -86,7 +86,8 @@ def test_groups_help_and_parameters(qgis_app):
         for metric in ("R", "RMSE", "UBRMSE", "BIAS"):
             assert f"MEAN_{subset}_{metric}" in outputs
     assert {"CELLS", "TRAINED_CELLS", "SKIPPED_CELLS", "FAILED_CELLS",
-            "EXCLUDED_BY_PRECIPITATION", "TRAINING_BANDS", "PREDICTION_BANDS"} <= outputs
+            "EXCLUDED_BY_PRECIPITATION", "EXTRAPOLATED_STEPS", "TRAINING_BANDS",
+            "PREDICTION_BANDS"} <= outputs
 
     sensitivity = algorithm("smr:sensitivityanalysis")
     assert [option.split()[0] for option in sensitivity.parameterDefinition("AXIS").options()] \
@@ -254,6 +255,8 @@ def test_reconstruction_learns_the_target(run_algorithm, tmp_path):
     assert (result["CELLS"], result["TRAINED_CELLS"], result["SKIPPED_CELLS"],
             result["FAILED_CELLS"], result["EXCLUDED_BY_PRECIPITATION"]) == (4, 3, 1, 0, 0)
     assert (result["TRAINING_BANDS"], result["PREDICTION_BANDS"]) == ("1:60", "1:60")
+    # Every step of a trained cell was a training pair: no input outside what its network saw.
+    assert result["EXTRAPOLATED_STEPS"] == 0
     # The target spans about 0.25: networks that learnt the function are far below that.
     assert result["MEAN_ALL_RMSE"] < 0.01 and result["MEAN_TEST_R"] > 0.95
     assert abs(result["MEAN_ALL_BIAS"]) < 0.01
