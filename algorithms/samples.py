@@ -171,8 +171,9 @@ class LearningAlgorithm(SmrAlgorithm):
     INPUT_LAYER = "INPUT_LAYER"
     GROUP_FIELD = "GROUP_FIELD"
     OUTPUT_REPORT = "OUTPUT_REPORT"
+    SAMPLES = "SAMPLES"  # the core's key for samples read from INPUT_LAYER (trainmlp and the sweep)
 
-    SAMPLE_NOUN = ""  # "samples" or "pairs"
+    SAMPLE_NOUN = "samples"  # or "pairs"
     SAMPLE_FIELDS = ()  # the field parameters of INPUT_LAYER that make one sample
     SAMPLE_RASTERS = ()  # the raster parameters that give samples instead
 

@@ -50,9 +50,6 @@ class SensitivityAnalysis(StackSamples, NetworkParameters, LearningAlgorithm):
     CELLS_USED = "CELLS_USED"
     SELECTED_INPUTS = "SELECTED_INPUTS"
 
-    SAMPLES = "SAMPLES"  # the core's key for samples read from a vector layer
-
-    SAMPLE_NOUN = "samples"
     SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     SAMPLE_RASTERS = (StackSamples.PREDICTORS, StackSamples.TARGET)
 

@@ -75,9 +75,6 @@ class TrainMlp(NetworkParameters, LearningAlgorithm):
     EPOCHS_RUN = "EPOCHS_RUN"
     STOP_REASON = "STOP_REASON"
 
-    SAMPLES = "SAMPLES"  # the core's key for samples read from a vector layer
-
-    SAMPLE_NOUN = "samples"
     SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     SAMPLE_RASTERS = (INPUT_RASTERS, TARGET_RASTER)
 

@@ -3,12 +3,14 @@
 
 Writes, next to this file:
   paper000_physical_chain.model3   paper 000's physical chain as a Processing model
-  paper003_predictors.model3       paper 003's predictors: MPDI, NSDSI and NDVI
+  paper003_predictors.model3       paper 003's predictors: MPDI, NSDSI, NDVI and BTI
   wcm_forward_simulation.model3    the water cloud model forward: σ⁰ from soil σ⁰ and vegetation
   paper000_soil_moisture.model3    paper 000 end to end: the physical chain, a BP network trained
                                    at the in-situ stations, the soil-moisture map and its accuracy
+  paper001_reconstruction.model3   paper 001: a sweep of the hidden neurons, then one BP network per
+                                   grid cell over its time series and the reconstructed series
   paper000_sample.qgs              a project loading the sample scene from data/ (relative paths),
-                                   with the four models embedded (toolbox ▸ Project models)
+                                   with the five models embedded (toolbox ▸ Project models)
 
 All are committed; this script is how they are made, so change it (not the files) and rerun:
 

@@ -218,29 +218,7 @@ MlpModel model_from_json(const json& document, const std::string& origin) {
 }
 
 void write_model_file(const std::string& path, const MlpModel& model) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
-    throw InputError("OUTPUT_MODEL: folder '" + target.parent_path().string() + "' does not exist");
-  const fs::path partial = temporary_name(path, "smr-partial");
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError("OUTPUT_MODEL: cannot write '" + partial.string() + "'");
-    out << model_to_json(model).dump(1) << '\n';
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(partial, ignored);
-      throw std::runtime_error("OUTPUT_MODEL: writing '" + path + "' failed (disk full?)");
-    }
-  }
-  std::error_code error;
-  fs::rename(partial, target, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);
-    throw InputError("OUTPUT_MODEL: cannot replace '" + path + "': " + error.message());
-  }
+  write_file_atomically("OUTPUT_MODEL", path, model_to_json(model).dump(1) + "\n");
 }
 
 MlpModel read_model_file(const std::string& path, const std::string& key) {

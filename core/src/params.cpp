@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 namespace smr {
@@ -196,5 +197,7 @@ void Params::reject_unknown(const std::vector<std::string>& known) const {
       throw InputError("'" + command_ + "' has no parameter " + item.key() + "; its parameters are " + join(known));
   }
 }
+
+std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 }  // namespace smr

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 namespace smr {
 
@@ -13,6 +14,32 @@ std::string temporary_name(const std::string& target, const std::string& tag) {
   return (path.parent_path() / (path.stem().string() + "." + tag + "-" + std::to_string(::getpid()) +
                                 path.extension().string()))
       .string();
+}
+
+void write_file_atomically(const std::string& key, const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
+    throw InputError(key + ": folder '" + target.parent_path().string() + "' does not exist");
+  const fs::path partial = temporary_name(path, "smr-partial");
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(key + ": cannot write '" + partial.string() + "'");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(partial, ignored);
+      throw std::runtime_error(key + ": writing '" + path + "' failed (disk full?)");
+    }
+  }
+  std::error_code error;
+  fs::rename(partial, target, error);
+  if (error) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);
+    throw InputError(key + ": cannot replace '" + path + "': " + error.message());
+  }
 }
 
 void Reporter::write(const json& line) {

@@ -59,5 +59,6 @@ class Params {
 
 std::string describe(const json& value);
 std::string lowercase(std::string text);  // ASCII letters only, as parameter values and names are
+std::string file_stem(const std::string& path);  // "a/tb_06_9ghz.tif" → "tb_06_9ghz": default input names
 
 }  // namespace smr

@@ -25,6 +25,10 @@ class InputError : public std::runtime_error {
 // the target (same file system, so the final rename is atomic) and with its extension for the driver.
 std::string temporary_name(const std::string& target, const std::string& tag);
 
+// Writes `text` to `path` under its temporary name and renames it into place, so a failed run leaves
+// neither a half-written file nor loses the previous one. Errors name `key`, the parameter.
+void write_file_atomically(const std::string& key, const std::string& path, const std::string& text);
+
 // The run was cancelled (SIGTERM/SIGINT, or the caller's cancel token).
 class Cancelled : public std::runtime_error {
  public:

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -69,6 +70,12 @@ struct Block {
   std::vector<float*> outputs;       // one array of width·height per output
   std::vector<long long> counters;   // kernel-specific tallies (e.g. clamped pixels), summed over blocks
   std::size_t size() const { return static_cast<std::size_t>(width) * static_cast<std::size_t>(height); }
+  // The row-major position in the grid of the block's pixel p (p counts row-major within the block).
+  std::uint64_t grid_index(std::size_t p) const {
+    const auto row = static_cast<std::uint64_t>(y0) + p / static_cast<std::size_t>(width);
+    const auto column = static_cast<std::uint64_t>(x0) + p % static_cast<std::size_t>(width);
+    return row * static_cast<std::uint64_t>(grid->width) + column;
+  }
 };
 
 using BlockKernel = std::function<void(Block&)>;

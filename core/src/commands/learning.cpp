@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <utility>
@@ -112,8 +111,6 @@ Samples samples_from_json(const Params& params, bool with_precipitation) {
 
 namespace {
 
-std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
-
 // Every pixel where the target and all inputs are valid, or MAX_SAMPLES of them chosen by SEED, the
 // same for any thread count (SeededSample).
 Samples samples_from_rasters(const Params& params, std::uint64_t seed, Reporter& reporter) {
@@ -143,9 +140,7 @@ Samples samples_from_rasters(const Params& params, std::uint64_t seed, Reporter&
         if (!valid) continue;
         std::vector<float> values(block.inputs.size());
         for (std::size_t i = 0; i < values.size(); ++i) values[i] = block.inputs[i][p];
-        window.add(static_cast<std::uint64_t>(block.y0 + row) * static_cast<std::uint64_t>(block.grid->width) +
-                       static_cast<std::uint64_t>(block.x0 + column),
-                   std::move(values));
+        window.add(block.grid_index(p), std::move(values));
       }
     std::lock_guard<std::mutex> lock(mutex);
     sample.absorb(std::move(window));

@@ -14,8 +14,6 @@
 #include <cctype>
 #include <cmath>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <limits>
@@ -69,8 +67,6 @@ struct StackRun {
     return first + predictor * static_cast<std::size_t>(read.count()) + static_cast<std::size_t>(band - read.first);
   }
 };
-
-std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 StackRun stack_run(const Params& params, bool with_prediction) {
   StackRun run;
@@ -156,6 +152,41 @@ std::string band_label(const Series& series, int band) {
 
 enum ReconstructionCounter { kTrained, kSkipped, kConstant, kDiverged, kExcluded, kExtrapolated, kReconstructionCounters };
 constexpr int kMetricsPerSubset = 4;  // r, RMSE, ubRMSE, bias
+using SubsetMeans = std::array<std::array<double, kMetricsPerSubset>, kCellSubsets>;
+
+// What the per-cell outputs report of a subset's metrics (paper 001 eq. 1–3, plus ubRMSE).
+std::array<double, kMetricsPerSubset> reported_metrics(const Metrics& m) { return {m.r, m.rmse, m.ubrmse, m.bias}; }
+
+// The mean over trained cells of each subset's reported metrics; a metric undefined in a cell (NaN) is
+// left out of its mean. Callers add cells in a fixed order, so the sums do not depend on the threads.
+class CellMetricMeans {
+ public:
+  void add(const CellFit& fit) {
+    if (!fit.model) return;
+    ++cells_;
+    for (int s = 0; s < kCellSubsets; ++s) {
+      const auto values = reported_metrics(fit.metrics[static_cast<std::size_t>(s)]);
+      for (int k = 0; k < kMetricsPerSubset; ++k)
+        if (std::isfinite(values[static_cast<std::size_t>(k)])) {
+          sums_[s][k] += values[static_cast<std::size_t>(k)];
+          ++counts_[s][k];
+        }
+    }
+  }
+  long long cells() const { return cells_; }
+  SubsetMeans means() const {  // NaN where no cell has the metric
+    SubsetMeans means{};
+    for (int s = 0; s < kCellSubsets; ++s)
+      for (int k = 0; k < kMetricsPerSubset; ++k)
+        means[s][k] = counts_[s][k] > 0 ? sums_[s][k] / static_cast<double>(counts_[s][k]) : kNan;
+    return means;
+  }
+
+ private:
+  SubsetMeans sums_{};
+  std::array<std::array<long long, kMetricsPerSubset>, kCellSubsets> counts_{};
+  long long cells_ = 0;
+};
 constexpr int kCountBands = 5;
 
 json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
@@ -194,14 +225,12 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
                        {"valid pairs", "excluded by precipitation", "training samples", "validation samples", "test samples"}});
 
   std::atomic<long long> cells_done{0};
-  std::array<double, kCellSubsets * kMetricsPerSubset> metric_sums{};
-  std::array<long long, kCellSubsets * kMetricsPerSubset> metric_counts{};
-  long long grid_cells = 0;
+  CellMetricMeans cell_means;
   const CancelToken* cancel = reporter.cancel_token();
 
   const BlockKernel kernel = [&](Block& block) {
     const std::size_t n = block.size();
-    grid_cells = static_cast<long long>(block.grid->width) * block.grid->height;
+    const double grid_cells = static_cast<double>(block.grid->width) * block.grid->height;
     std::vector<CellFit> fits(n);
     std::vector<long long> valid_pairs(n, 0), excluded(n, 0), extrapolated(n, 0);
     std::exception_ptr failure;
@@ -213,9 +242,8 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
         const CellPairs pairs = gather_pairs(block, p, run);
         valid_pairs[p] = pairs.count();
         const CellPairs kept = below_threshold(pairs, threshold, excluded[p]);
-        const std::uint64_t index = static_cast<std::uint64_t>(block.y0 + static_cast<int>(p) / block.width) * block.grid->width +
-                                    static_cast<std::uint64_t>(block.x0 + static_cast<int>(p) % block.width);
-        fits[p] = fit_cell(kept.features, kept.target, choice, min_pairs, cell_seed(choice.settings.seed, index), cancel);
+        fits[p] = fit_cell(kept.features, kept.target, choice, min_pairs,
+                           cell_seed(choice.settings.seed, block.grid_index(p)), cancel);
         CellFit& fit = fits[p];
         float* const* reconstructed_bands = block.outputs.data();
         if (fit.model) {
@@ -248,19 +276,16 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
         }
         std::size_t next = static_cast<std::size_t>(run.prediction.count());
         if (metrics_path) {
-          for (int s = 0; s < kCellSubsets; ++s) {
-            const Metrics& m = fit.metrics[static_cast<std::size_t>(s)];
-            const double values[kMetricsPerSubset] = {m.r, m.rmse, m.ubrmse, m.bias};
-            for (const double value : values)
+          for (const Metrics& metrics : fit.metrics)
+            for (const double value : reported_metrics(metrics))
               block.outputs[next++][p] = fit.model ? static_cast<float>(value) : std::numeric_limits<float>::quiet_NaN();
-          }
         }
         if (counts_path) {
           const long long values[kCountBands] = {valid_pairs[p], excluded[p], fit.subset_sizes[0], fit.subset_sizes[1],
                                                  fit.subset_sizes[2]};
           for (const long long value : values) block.outputs[next++][p] = static_cast<float>(value);
         }
-        reporter.progress(static_cast<double>(++cells_done) / static_cast<double>(std::max(1LL, grid_cells)));
+        reporter.progress(static_cast<double>(++cells_done) / grid_cells);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -279,16 +304,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
         case CellStatus::ConstantTarget: ++block.counters[kConstant]; break;
         case CellStatus::Diverged: ++block.counters[kDiverged]; break;
       }
-      if (!fit.model) continue;
-      for (int s = 0; s < kCellSubsets; ++s) {
-        const Metrics& m = fit.metrics[static_cast<std::size_t>(s)];
-        const double values[kMetricsPerSubset] = {m.r, m.rmse, m.ubrmse, m.bias};
-        for (int k = 0; k < kMetricsPerSubset; ++k)
-          if (std::isfinite(values[k])) {
-            metric_sums[static_cast<std::size_t>(s * kMetricsPerSubset + k)] += values[k];
-            ++metric_counts[static_cast<std::size_t>(s * kMetricsPerSubset + k)];
-          }
-      }
+      cell_means.add(fit);
     }
   };
   const RunCounts counts = run_stackwise(run.sources(), outputs, options, kReconstructionCounters, kernel, reporter);
@@ -296,7 +312,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   json result;
   for (const auto& output : outputs) result[output.key] = output.path;
   const long long failed = counts.counters[kConstant] + counts.counters[kDiverged];
-  result["CELLS"] = grid_cells;
+  result["CELLS"] = counts.valid + counts.invalid + counts.nodata;  // a stack run counts every pixel
   result["TRAINED_CELLS"] = counts.counters[kTrained];
   result["SKIPPED_CELLS"] = counts.counters[kSkipped];
   result["FAILED_CELLS"] = failed;
@@ -305,12 +321,11 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   result["TRAINING_BANDS"] = {run.training.first, run.training.last};
   result["PREDICTION_BANDS"] = {run.prediction.first, run.prediction.last};
   const char* metric_keys[kMetricsPerSubset] = {"R", "RMSE", "UBRMSE", "BIAS"};
+  const SubsetMeans means = cell_means.means();
   for (int s = 0; s < kCellSubsets; ++s)
-    for (int k = 0; k < kMetricsPerSubset; ++k) {
-      const auto i = static_cast<std::size_t>(s * kMetricsPerSubset + k);
+    for (int k = 0; k < kMetricsPerSubset; ++k)
       result[std::string("MEAN_") + kCellSubsetKeys[s] + "_" + metric_keys[k]] =
-          metric_counts[i] > 0 ? json(metric_sums[i] / static_cast<double>(metric_counts[i])) : json(nullptr);
-    }
+          std::isfinite(means[s][k]) ? json(means[s][k]) : json(nullptr);
   if (counts.counters[kSkipped] > 0)
     reporter.info(std::to_string(counts.counters[kSkipped]) + " cells have fewer than " + std::to_string(min_pairs) +
                   " valid pairs (MIN_PAIRS) and were skipped");
@@ -342,7 +357,6 @@ struct Setting {
   std::vector<Eigen::Index> inputs;  // rows of the features
 };
 
-using SubsetMeans = std::array<std::array<double, kMetricsPerSubset>, kCellSubsets>;  // r, RMSE, ubRMSE, bias
 
 struct SettingScore {
   std::vector<SubsetMeans> repeats;          // mean over the cells trained in that repeat
@@ -392,22 +406,10 @@ SettingScore evaluate(const Setting& setting, const std::vector<SweepCell>& cell
   SettingScore score;
   SubsetMeans sum_over_repeats{};
   for (int repeat = 0; repeat < repeats; ++repeat) {
-    SubsetMeans sums{}, means{};
-    std::array<std::array<long long, kMetricsPerSubset>, kCellSubsets> counts{};
-    long long trained = 0;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const CellFit& fit = fits[static_cast<std::size_t>(repeat) * cells.size() + c];
-      if (!fit.model) continue;
-      ++trained;
-      for (int s = 0; s < kCellSubsets; ++s) {
-        const Metrics& m = fit.metrics[static_cast<std::size_t>(s)];
-        const double values[kMetricsPerSubset] = {m.r, m.rmse, m.ubrmse, m.bias};
-        for (int k = 0; k < kMetricsPerSubset; ++k)
-          if (std::isfinite(values[k])) sums[s][k] += values[k], ++counts[s][k];
-      }
-    }
-    for (int s = 0; s < kCellSubsets; ++s)
-      for (int k = 0; k < kMetricsPerSubset; ++k) means[s][k] = counts[s][k] > 0 ? sums[s][k] / static_cast<double>(counts[s][k]) : kNan;
+    CellMetricMeans repeat_means;
+    for (std::size_t c = 0; c < cells.size(); ++c) repeat_means.add(fits[static_cast<std::size_t>(repeat) * cells.size() + c]);
+    const SubsetMeans means = repeat_means.means();
+    const long long trained = repeat_means.cells();
     score.repeats.push_back(means);
     score.trained.push_back(trained);
     if (trained == 0) continue;
@@ -537,9 +539,7 @@ std::vector<SweepCell> sampled_cells(const Params& params, const StackRun& run, 
       CellPairs pairs = gather_pairs(block, p, run);
       if (pairs.count() < min_pairs) continue;
       ++eligible;
-      const std::uint64_t index = static_cast<std::uint64_t>(block.y0 + static_cast<int>(p) / block.width) * block.grid->width +
-                                  static_cast<std::uint64_t>(block.x0 + static_cast<int>(p) % block.width);
-      window.add(index, std::move(pairs));
+      window.add(block.grid_index(p), std::move(pairs));
     }
     std::lock_guard<std::mutex> lock(mutex);
     sample.absorb(std::move(window));
@@ -566,10 +566,11 @@ json score_json(const SettingScore& score) {
   return subsets;
 }
 
-// The lowest mean overall RMSE (paper 001 §3.3: the overall samples' error is the criterion).
-std::size_t best_of(const std::vector<SettingScore>& scores) {
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < scores.size(); ++i)
+// Among scores[first…], the lowest mean overall RMSE (paper 001 §3.3: the overall samples' error is
+// the criterion).
+std::size_t best_of(const std::vector<SettingScore>& scores, std::size_t first = 0) {
+  std::size_t best = first;
+  for (std::size_t i = first + 1; i < scores.size(); ++i)
     if (std::isfinite(scores[i].overall_rmse()) &&
         (!std::isfinite(scores[best].overall_rmse()) || scores[i].overall_rmse() < scores[best].overall_rmse()))
       best = i;
@@ -670,8 +671,7 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
         settings.push_back(setting_for(inputs, label + "+" + names[static_cast<std::size_t>(candidate)]));
         scores.push_back(evaluate(settings.back(), cells, repeats, min_pairs, seed, threads, progress, cancel));
       }
-      const std::vector<SettingScore> round(scores.begin() + static_cast<std::ptrdiff_t>(round_first), scores.end());
-      const std::size_t round_best = round_first + best_of(round);
+      const std::size_t round_best = best_of(scores, round_first);
       const Eigen::Index added = settings[round_best].inputs.back();
       current.push_back(added);
       remaining.erase(std::find(remaining.begin(), remaining.end(), added));
@@ -692,34 +692,21 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
       scores.push_back(evaluate(setting, cells, repeats, min_pairs, seed, threads, progress, cancel));
   }
 
-  // The CSV: one row per setting × repeat × subset, written under a temporary name and renamed.
-  const std::string temporary = temporary_name(csv_path, "smr-partial");
-  {
-    std::ofstream csv(temporary);
-    if (!csv) throw InputError("OUTPUT_CSV: cannot write '" + csv_path + "'");
-    csv << "axis,setting,repeat,subset,cells,mean_r,mean_rmse,mean_ubrmse,mean_bias\n";
-    for (std::size_t i = 0; i < settings.size(); ++i)
-      for (int repeat = 0; repeat < repeats; ++repeat)
-        for (int s = 0; s < kCellSubsets; ++s) {
-          csv << axis << ",\"" << settings[i].label << "\"," << repeat + 1 << "," << kCellSubsetNames[s] << ","
-              << scores[i].trained[static_cast<std::size_t>(repeat)];
-          for (int k = 0; k < kMetricsPerSubset; ++k) {
-            const double value = scores[i].repeats[static_cast<std::size_t>(repeat)][s][k];
-            csv << "," << (std::isfinite(value) ? format_number(value) : "");
-          }
-          csv << "\n";
+  // The CSV: one row per setting × repeat × subset.
+  std::ostringstream csv;
+  csv << "axis,setting,repeat,subset,cells,mean_r,mean_rmse,mean_ubrmse,mean_bias\n";
+  for (std::size_t i = 0; i < settings.size(); ++i)
+    for (int repeat = 0; repeat < repeats; ++repeat)
+      for (int s = 0; s < kCellSubsets; ++s) {
+        csv << axis << ",\"" << settings[i].label << "\"," << repeat + 1 << "," << kCellSubsetNames[s] << ","
+            << scores[i].trained[static_cast<std::size_t>(repeat)];
+        for (int k = 0; k < kMetricsPerSubset; ++k) {
+          const double value = scores[i].repeats[static_cast<std::size_t>(repeat)][s][k];
+          csv << "," << (std::isfinite(value) ? format_number(value) : "");
         }
-    if (!csv.flush()) {
-      std::filesystem::remove(temporary);
-      throw std::runtime_error("OUTPUT_CSV: writing '" + csv_path + "' failed");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, csv_path, error);
-  if (error) {
-    std::filesystem::remove(temporary);
-    throw std::runtime_error("OUTPUT_CSV: cannot move the result to '" + csv_path + "': " + error.message());
-  }
+        csv << "\n";
+      }
+  write_file_atomically("OUTPUT_CSV", csv_path, csv.str());
 
   json summary = json::array();
   for (std::size_t i = 0; i < settings.size(); ++i) {
