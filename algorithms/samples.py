@@ -14,7 +14,10 @@ import math
 
 from qgis.core import (
     QgsFeatureRequest,
+    QgsProcessing,
     QgsProcessingException,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterString,
 )
@@ -54,6 +57,9 @@ class NetworkParameters:
     trainmlp keys (core/README.md) and checks the ratios. The choices go to the core through the
     algorithm's add_choice and add_number, so nothing else has to send them."""
 
+    FEATURE_FIELDS = "FEATURE_FIELDS"
+    TARGET_FIELD = "TARGET_FIELD"
+    SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     HIDDEN = "HIDDEN"
     HIDDEN_ACTIVATION = "HIDDEN_ACTIVATION"
     OUTPUT_ACTIVATION = "OUTPUT_ACTIVATION"
@@ -93,6 +99,20 @@ class NetworkParameters:
     SOLVER_KEYS = (OUTPUT_ACTIVATION, MIN_GRADIENT, MU, MU_DEC, MU_INC, MU_MAX, LEARNING_RATE,
                    BATCH_SIZE)
     RATIO_KEYS = (TRAIN_RATIO, VALIDATION_RATIO, TEST_RATIO)
+
+    def add_sample_layer_parameters(self, alternative):
+        """INPUT_LAYER with its FEATURE_FIELDS and TARGET_FIELD, all optional since `alternative`
+        (e.g. "the rasters below") may give the samples instead."""
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.INPUT_LAYER, self.tr("Samples: vector layer (or use {} below)").format(alternative),
+            [QgsProcessing.TypeVector], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.FEATURE_FIELDS, self.tr("Input (feature) fields"),
+            parentLayerParameterName=self.INPUT_LAYER,
+            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.TARGET_FIELD, self.tr("Target field"), parentLayerParameterName=self.INPUT_LAYER,
+            type=QgsProcessingParameterField.Numeric, optional=True))
 
     def add_network_parameters(self, hidden="10", ratios=(0.7, 0.15, 0.15),
                                normalisation="minus_one_one", divisions=4, advanced=()):

@@ -7,10 +7,8 @@ the mean metrics per setting; this file lays out the HTML report with paper 001'
 """
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputString,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterString,
@@ -38,8 +36,6 @@ class SensitivityAnalysis(StackSamples, NetworkParameters, LearningAlgorithm):
     VALUES = "VALUES"
     REPEATS = "REPEATS"
     BASE_INPUTS = "BASE_INPUTS"
-    FEATURE_FIELDS = "FEATURE_FIELDS"
-    TARGET_FIELD = "TARGET_FIELD"
     PRECIPITATION_FIELD = "PRECIPITATION_FIELD"
     CELLS = "CELLS"
     TARGET_UNIT = "TARGET_UNIT"
@@ -50,7 +46,6 @@ class SensitivityAnalysis(StackSamples, NetworkParameters, LearningAlgorithm):
     CELLS_USED = "CELLS_USED"
     SELECTED_INPUTS = "SELECTED_INPUTS"
 
-    SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     SAMPLE_RASTERS = (StackSamples.PREDICTORS, StackSamples.TARGET)
 
     # Option indexes are public API (saved models store them): append, never reorder.
@@ -97,16 +92,7 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
                                     "one if there are 5 or fewer)."))
         self.addParameter(base_inputs)
 
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Samples: vector layer (or use the stacks below)"),
-            [QgsProcessing.TypeVector], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.FEATURE_FIELDS, self.tr("Input (feature) fields"),
-            parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.TARGET_FIELD, self.tr("Target field"), parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+        self.add_sample_layer_parameters(self.tr("the stacks"))
         self.addParameter(QgsProcessingParameterField(
             self.PRECIPITATION_FIELD, self.tr("Precipitation field (mm)"),
             parentLayerParameterName=self.INPUT_LAYER,

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
@@ -61,8 +60,6 @@ class TrainMlp(NetworkParameters, LearningAlgorithm):
     GROUP_ID = "machinelearning"
     COMMAND = "trainmlp"
 
-    FEATURE_FIELDS = "FEATURE_FIELDS"
-    TARGET_FIELD = "TARGET_FIELD"
     INPUT_RASTERS = "INPUT_RASTERS"
     TARGET_RASTER = "TARGET_RASTER"
     MAX_SAMPLES = "MAX_SAMPLES"
@@ -75,7 +72,6 @@ class TrainMlp(NetworkParameters, LearningAlgorithm):
     EPOCHS_RUN = "EPOCHS_RUN"
     STOP_REASON = "STOP_REASON"
 
-    SAMPLE_FIELDS = (FEATURE_FIELDS, TARGET_FIELD)
     SAMPLE_RASTERS = (INPUT_RASTERS, TARGET_RASTER)
 
     HELP = """
@@ -90,16 +86,7 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
 """
 
     def define_parameters(self):
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Samples: vector layer (or use the rasters below)"),
-            [QgsProcessing.TypeVector], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.FEATURE_FIELDS, self.tr("Input (feature) fields"),
-            parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.TARGET_FIELD, self.tr("Target field"), parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+        self.add_sample_layer_parameters(self.tr("the rasters"))
         group_field = QgsProcessingParameterField(
             self.GROUP_FIELD, self.tr("Group field (for division by group)"),
             parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
