@@ -3,11 +3,15 @@
 from .applymodel import ApplyModel
 from .backscatterconversion import BackscatterConversion
 from .backscattertimeindex import BackscatterTimeIndex
+from .cdfmatching import CdfMatching
 from .mpdi import Mpdi
 from .pixelwisereconstruction import PixelwiseReconstruction
 from .sensitivityanalysis import SensitivityAnalysis
 from .spectralindex import SpectralIndex
+from .temporalmetrics import TemporalMetrics
+from .timematching import TimeMatching
 from .trainmlp import TrainMlp
+from .triplecollocation import TripleCollocation
 from .validationmetrics import ValidationMetrics
 from .vegetationwatercontent import VegetationWaterContent
 from .watercloudforward import WaterCloudForward
@@ -26,4 +30,8 @@ ALGORITHM_CLASSES = (
     BackscatterTimeIndex,
     PixelwiseReconstruction,
     SensitivityAnalysis,
+    TemporalMetrics,
+    TripleCollocation,
+    CdfMatching,
+    TimeMatching,
 )

@@ -38,6 +38,8 @@ GROUPS = {
     "radar": ("Radar", "radar.svg"),
     "passivemicrowave": ("Passive microwave", "passive.svg"),
     "machinelearning": ("Machine learning", "machinelearning.svg"),
+    # No icon of its own yet: validation compares products, as the learning algorithms do.
+    "validation": ("Validation", "machinelearning.svg"),
 }
 
 BAND_SUFFIX = "_BAND"

@@ -8,6 +8,7 @@ archived alone. Every string that comes from the user (layer, field and file nam
 """
 
 import base64
+import datetime
 import html
 import io
 import math
@@ -18,8 +19,10 @@ import random
 # of the whole QGIS process (plots of the Python console), and pyplot's global figure registry is
 # not safe on the background thread where QGIS runs Processing algorithms.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 # (key in the core's metrics objects, column title). The upper-case key is the suffix of the
 # Processing outputs (R, R2, ..., TRAIN_RMSE, ...).
@@ -309,6 +312,76 @@ class HtmlReport:
         axes.grid(True, linewidth=0.3)
         self._figure(figure, "RMSE after each epoch of the kept restart (epoch 0: the initial "
                              "weights); the dotted line marks the epoch whose weights were kept.")
+
+    def box_plots(self, panels, caption):
+        """Box plots side by side, one axes per panel (title, y-axis label, [(label, values)]):
+        the spread of a quantity per dataset, as paper 003 Fig. 8. Missing values are left out;
+        the label under each box says how many values it summarises."""
+        if not panels:
+            return
+        figure = Figure(figsize=(max(4.5, 3.4 * len(panels) + 0.6), 4.4))
+        for number, (title, y_label, boxes) in enumerate(panels, start=1):
+            axes = figure.add_subplot(1, len(panels), number)
+            data = [[float(value) for value in values if not is_missing(value)]
+                    for _, values in boxes]
+            # Thousands of pixels put hundreds of points beyond the whiskers: small, light
+            # markers keep the boxes readable.
+            axes.boxplot(data, labels=[f"{label}\n(n = {len(values)})"
+                                       for (label, _), values in zip(boxes, data)],
+                         flierprops={"markersize": 2, "alpha": 0.4},
+                         medianprops={"color": "black"})
+            axes.set_title(title)
+            axes.set_ylabel(y_label)
+            axes.grid(True, axis="y", linewidth=0.3)
+            axes.tick_params(axis="x", labelsize=8)
+        self._figure(figure, caption + " Boxes span the quartiles with the median line; whiskers "
+                              "reach the furthest value within 1.5 times the box height; points "
+                              "beyond are drawn one by one.")
+
+    def marked_series(self, x_values, y_values, marked, labels, axis_labels, level=None,
+                      y_limits=None, caption=""):
+        """A line over steps (x_values: dates or numbers) whose points in `marked` are filled and
+        the others hollow, e.g. the spatial r per date with the significant dates filled.
+
+        labels: (title, legend of the marked points, legend of the others, legend of `level`);
+        axis_labels: (x, y); level: a horizontal reference line (e.g. the mean over the marked
+        points), drawn when it is a number; y_limits: fixed (low, high), e.g. for correlations, so
+        that a flat line is not blown up to fill the axes. Missing values leave a gap in the
+        line."""
+        title, marked_label, unmarked_label, level_label = labels
+        values = [_as_float(value) for value in y_values]
+        figure = Figure(figsize=(8.0, 4.0))
+        axes = figure.add_subplot()
+        axes.plot(x_values, values, color=R_COLOUR, linewidth=1.0)
+        chosen = [(x, y) for x, y, is_marked in zip(x_values, values, marked)
+                  if is_marked and math.isfinite(y)]
+        others = [(x, y) for x, y, is_marked in zip(x_values, values, marked)
+                  if not is_marked and math.isfinite(y)]
+        if chosen:
+            axes.scatter([x for x, _ in chosen], [y for _, y in chosen], s=18, color=R_COLOUR,
+                         zorder=3, label=marked_label)
+        if others:
+            axes.scatter([x for x, _ in others], [y for _, y in others], s=18, zorder=3,
+                         facecolors="white", edgecolors="#888888", label=unmarked_label)
+        if not is_missing(level):
+            axes.axhline(level, color="black", linestyle="--", linewidth=1.0,
+                         label=f"{level_label} = {level:.4g}")
+        axes.set_xlabel(axis_labels[0])
+        axes.set_ylabel(axis_labels[1])
+        axes.set_title(title)
+        axes.grid(True, linewidth=0.3)
+        if y_limits is not None:
+            axes.set_ylim(*y_limits)
+        axes.ticklabel_format(axis="y", useOffset=False)
+        if chosen or others or not is_missing(level):
+            axes.legend(fontsize=8)
+        if any(isinstance(x, datetime.date) for x in x_values):
+            locator = AutoDateLocator()
+            axes.xaxis.set_major_locator(locator)
+            axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        else:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # band numbers
+        self._figure(figure, caption)
 
     def _figure(self, figure, caption):
         image = figure_as_png_base64(figure)

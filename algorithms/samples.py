@@ -52,6 +52,14 @@ def attribute_as_group(value):
     return str(value)
 
 
+def report_progress(feedback, done, total, doing):
+    """Progress of a loop over features (`done` of `total`), then a cancel check, so that a
+    cancel asked for at this report stops the loop here; `doing` names the loop in the message."""
+    feedback.setProgress(100.0 * done / max(total, 1))
+    if feedback.isCanceled():
+        raise QgsProcessingException(f"Cancelled: {doing} was stopped.")
+
+
 class NetworkParameters:
     """Mixin of an SmrAlgorithm that trains BP networks: declares their settings as the core's
     trainmlp keys (core/README.md) and checks the ratios. The choices go to the core through the
@@ -231,22 +239,24 @@ class LearningAlgorithm(SmrAlgorithm):
                 f"vector layer, or {rasters} for rasters.")
         return vector_given
 
-    def vector_source(self, parameters, context):
-        source = self.parameterAsSource(parameters, self.INPUT_LAYER, context)
+    def vector_source(self, parameters, context, key=None):
+        """The feature source of INPUT_LAYER, or of the layer parameter `key`."""
+        key = key or self.INPUT_LAYER
+        source = self.parameterAsSource(parameters, key, context)
         if source is None:
             raise QgsProcessingException(
-                f"{self.INPUT_LAYER}: not a vector layer QGIS can read "
-                f"({parameters.get(self.INPUT_LAYER)!r}).")
+                f"{key}: not a vector layer QGIS can read ({parameters.get(key)!r}).")
         return source
 
-    def field_index(self, source, key, name, numeric=True):
-        """Index of the field NAME of INPUT_LAYER, given as parameter KEY; a clear error if it
-        is missing or, when `numeric`, not numeric."""
+    def field_index(self, source, key, name, numeric=True, layer_key=None):
+        """Index of the field NAME of INPUT_LAYER (or of the layer parameter `layer_key`), given
+        as parameter KEY; a clear error if it is missing or, when `numeric`, not numeric."""
+        layer_key = layer_key or self.INPUT_LAYER
         fields = source.fields()
         index = fields.lookupField(name)
         if index < 0:
             raise QgsProcessingException(
-                f"Invalid value for {key} ('{name}'): the layer given as {self.INPUT_LAYER} has "
+                f"Invalid value for {key} ('{name}'): the layer given as {layer_key} has "
                 f"no such field; its fields are "
                 f"{', '.join(field.name() for field in fields) or 'none'}.")
         field = fields.at(index)
@@ -254,7 +264,7 @@ class LearningAlgorithm(SmrAlgorithm):
             numeric_names = [other.name() for other in fields if other.isNumeric()]
             raise QgsProcessingException(
                 f"Invalid value for {key} ('{name}'): the field is of type {field.typeName()}, "
-                f"not numeric; the numeric fields of {self.INPUT_LAYER} are "
+                f"not numeric; the numeric fields of {layer_key} are "
                 f"{', '.join(numeric_names) or 'none'}.")
         return index
 

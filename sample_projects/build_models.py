@@ -778,6 +778,250 @@ def build_paper001_model():
     return model
 
 
+# Validation of the workflow's products (issue 5): paper 001's temporal and spatial metrics, paper
+# 003's triple collocation of a [retrieval, satellite, reanalysis] triplet, and the CDF matching paper
+# 001 names as the standard rescaling, checked by the same metrics once matched.
+TEMPORAL_NUMBERS = (
+    ("MEAN_TEMPORAL_R", "mean per-pixel temporal r"), ("MEAN_RMSE", "mean per-pixel RMSE"),
+    ("MEAN_UBRMSE", "mean per-pixel ubRMSE"), ("MEAN_BIAS", "mean per-pixel bias (estimate − reference)"),
+    ("MEAN_SPATIAL_R", "mean spatial r over the steps with p < 0.05"),
+    ("SIGNIFICANT_STEPS", "steps whose spatial r has p < 0.05"),
+    ("COMPARED_PIXELS", "pixels with enough pairs"))
+COLLOCATION_NUMBERS = (
+    ("COLLOCATED_PIXELS", "pixels collocated"),
+    ("FEW_OBSERVATIONS_PIXELS", "pixels with too few triplets"),
+    ("LOW_CORRELATION_PIXELS", "pixels masked: a pairwise r below the minimum"),
+    ("NEGATIVE_VARIANCE_PIXELS", "pixels masked: a negative error variance"))
+COLLOCATION_MEDIANS = (("ERROR_STD", "error std (own units)"),
+                       ("ERROR_STD_SCALED", "error std scaled to X"),
+                       ("R_TRUTH", "correlation with the truth"))
+DEFAULT_MIN_CORRELATION = 0.2  # paper 003 §3.3
+
+
+def build_validation_model():
+    """Temporal metrics of a product against a reference, triple collocation, CDF matching."""
+    model = QgsProcessingModelAlgorithm("validation_products", MODEL_GROUP, "smrsamples")
+    parameter_help = _add_inputs(model, [
+        (_raster_input("ESTIMATE_STACK", "Product to validate (stack, band = day)"), (120, 60),
+         "The soil-moisture product judged, one band per day (the workflow: paper 001's "
+         "reconstruction, m³/m³); its grid is the metric maps' grid."),
+        (_raster_input("REFERENCE_STACK", "Reference (stack, same days)"), (120, 120),
+         "What the product is compared with, the same days in the same bands (in situ gridded, "
+         "another product, or the sample scene's truth)."),
+        (QgsProcessingParameterString("PERIOD", "Period compared", "all", optional=True),
+         (120, 180),
+         "'all', 'first:last' band numbers, or 'YYYY-MM-DD:YYYY-MM-DD' for dated bands: e.g. "
+         "the days a network was not trained on."),
+        (_raster_input("PRODUCT_X", "Triple collocation X (e.g. the retrieval)"), (120, 280),
+         "The first of three products of the same variable with independent errors (paper 003: "
+         "the NN retrieval); error standard deviations are also given in its units."),
+        (_raster_input("PRODUCT_Y", "Triple collocation Y (e.g. a satellite product)"), (120, 340),
+         "The second product (paper 003: FY3C), in any unit: triple collocation and CDF matching "
+         "rescale it. The model also CDF-matches it onto X."),
+        (_raster_input("PRODUCT_Z", "Triple collocation Z (e.g. a reanalysis)"), (120, 400),
+         "The third product (paper 003: GEOS-5)."),
+        (_number_input("MIN_CORRELATION", "Mask pixels where a pairwise r is below",
+                       DEFAULT_MIN_CORRELATION), (120, 460),
+         "Paper 003 §3.3 masks pixels where any two of the three products correlate below 0.2."),
+        (QgsProcessingParameterString("FIT_PERIOD", "Period the CDF mapping is fitted on", "all",
+                                      optional=True), (120, 520),
+         "Bands of Y and X whose common values fit the mapping; it is applied to every band of Y."),
+    ])
+
+    metrics = _child("smr:temporalmetrics", "metrics",
+                     "Temporal and spatial metrics (paper 001 eq. 1-3, paper 003 §2.2.2)", (480, 90))
+    metrics.addParameterSources("ESTIMATE", _from_input("ESTIMATE_STACK"))
+    metrics.addParameterSources("REFERENCE_STACK", _from_input("REFERENCE_STACK"))
+    metrics.addParameterSources("PERIOD", _from_input_or_default("PERIOD", "all"))
+    metrics.addParameterSources("UNIT", _static(SOIL_MOISTURE_UNIT))
+    outputs = {
+        "METRIC_MAPS": _model_output("metrics", "OUTPUT", "METRIC_MAPS",
+                                     "Per-pixel r, p-value, RMSE, ubRMSE, bias, MAE, N (7 bands)"),
+        "SPATIAL_CSV": _model_output("metrics", "SPATIAL_OUTPUT", "SPATIAL_CSV",
+                                     "Spatial metrics of every day (.csv)"),
+        "METRICS_REPORT": _model_output("metrics", "OUTPUT_REPORT", "METRICS_REPORT",
+                                        "Temporal and spatial metrics report (.html)"),
+    }
+    for key, description in TEMPORAL_NUMBERS:
+        outputs[key] = _number_output("metrics", key, f"Product: {description}")
+    metrics.setModelOutputs(outputs)
+    model.addChildAlgorithm(metrics)
+
+    collocation = _child("smr:triplecollocation", "collocation",
+                         "Triple collocation (paper 003 §2.2.1, §3.3)", (480, 340))
+    for key in ("X", "Y", "Z"):
+        collocation.addParameterSources(key, _from_input(f"PRODUCT_{key}"))
+    collocation.addParameterSources("SCALE_TO", _static(0))
+    collocation.addParameterSources("MIN_CORRELATION", _from_input_or_default(
+        "MIN_CORRELATION", DEFAULT_MIN_CORRELATION))
+    outputs = {
+        "COLLOCATION_MAPS": _model_output(
+            "collocation", "OUTPUT", "COLLOCATION_MAPS",
+            "Error variance, error std, scaled error std, SNR, r with the truth, scaling (19 bands)"),
+        "COLLOCATION_REPORT": _model_output("collocation", "OUTPUT_REPORT", "COLLOCATION_REPORT",
+                                            "Triple collocation report with paper 003 Fig. 8 (.html)"),
+    }
+    for key, description in COLLOCATION_NUMBERS:
+        outputs[key] = _number_output("collocation", key, f"Triple collocation: {description}")
+    for key, description in COLLOCATION_MEDIANS:
+        for dataset in ("X", "Y", "Z"):
+            name = f"MEDIAN_{key}_{dataset}"
+            outputs[name] = _number_output("collocation", name,
+                                           f"Triple collocation: median {description} of {dataset}")
+    collocation.setModelOutputs(outputs)
+    model.addChildAlgorithm(collocation)
+
+    matching = _child("smr:cdfmatching", "matching", "CDF matching of Y onto X (paper 001)",
+                      (480, 520))
+    matching.addParameterSources("SOURCE", _from_input("PRODUCT_Y"))
+    matching.addParameterSources("REFERENCE_STACK", _from_input("PRODUCT_X"))
+    matching.addParameterSources("FIT_PERIOD", _from_input_or_default("FIT_PERIOD", "all"))
+    matching.setModelOutputs({
+        "MATCHED_Y": _model_output("matching", "OUTPUT", "MATCHED_Y",
+                                   "Y rescaled onto X's distribution (band = day, X's units)"),
+        "MAPPING": _model_output("matching", "MAPPING_OUTPUT", "MAPPING",
+                                 "The fitted per-pixel mapping, to apply to other periods (.tif)"),
+        "MATCHED_PIXELS": _number_output("matching", "MATCHED_PIXELS", "CDF matching: pixels rescaled"),
+    })
+    model.addChildAlgorithm(matching)
+
+    matched_metrics = _child("smr:temporalmetrics", "matched_metrics",
+                             "Matched Y against X: the bias is gone, r is kept", (840, 520))
+    matched_metrics.addParameterSources("ESTIMATE", _from_child("matching", "OUTPUT"))
+    matched_metrics.addParameterSources("REFERENCE_STACK", _from_input("PRODUCT_X"))
+    matched_metrics.addParameterSources("UNIT", _static(SOIL_MOISTURE_UNIT))
+    outputs = {"MATCHED_REPORT": _model_output(
+        "matched_metrics", "OUTPUT_REPORT", "MATCHED_REPORT",
+        "Metrics of CDF-matched Y against X (.html)")}
+    for key in ("MEAN_TEMPORAL_R", "MEAN_BIAS", "MEAN_UBRMSE"):
+        outputs[key] = _number_output("matched_metrics", key, f"Matched Y vs X: {key.lower()}")
+    matched_metrics.setModelOutputs(outputs)
+    model.addChildAlgorithm(matched_metrics)
+
+    model.setHelpContent(_help(
+        "Validation of soil-moisture products as papers 001 and 003 do it. (1) smr:temporalmetrics "
+        "compares a product with a reference day by day: per pixel over time the Pearson r (with "
+        "its p-value), RMSE, ubRMSE, bias = mean(estimate − reference) and MAE, written as a "
+        "7-band map (paper 001 eq. 1-3, Fig. 4), and per day across the pixels the spatial r, "
+        "averaged over the days where it is significant (p < 0.05, paper 003 §2.2.2). (2) "
+        "smr:triplecollocation estimates, without the truth, each of three products' error "
+        "variance and standard deviation (in its own units and scaled to X), signal-to-noise "
+        "ratio and correlation with the truth (extended triple collocation, paper 003 §2.2.1), "
+        "masking pixels where two products correlate below MIN_CORRELATION, where a variance "
+        "comes out negative or where there are too few days with all three; the report has "
+        "paper 003's Fig. 8 box plots. (3) smr:cdfmatching rescales Y onto X's distribution per "
+        "pixel by piecewise-linear percentile matching fitted on FIT_PERIOD, and the matched Y is "
+        "compared with X again. Nodata: a day missing in either stack is left out of that pixel's "
+        "pairs (NaN and infinite values too); pixels with too few pairs are nodata in the maps "
+        "and counted. Soil moisture in m³/m³ unless a product says otherwise (the satellite-like "
+        "sample product is in % saturation).",
+        parameter_help))
+    return model
+
+
+# Validation against in-situ probes (issue 5): a satellite series and a station series at their own
+# times, paired by time, compared, then the satellite rescaled onto the station by CDF matching
+# (paper 001) and compared again. The paired and rescaled tables keep smr:timematching's fields.
+PAIR_METRICS = (("R", "r"), ("RMSE", "RMSE"), ("UBRMSE", "ubRMSE"), ("BIAS", "bias"), ("N", "pairs"))
+
+
+def _field_input(key, description, parent, numeric):
+    field_type = (QgsProcessingParameterField.Numeric if numeric
+                  else QgsProcessingParameterField.Any)
+    return QgsProcessingParameterField(key, description, parentLayerParameterName=parent,
+                                       type=field_type)
+
+
+def build_insitu_validation_model():
+    """A satellite series against a station: time matching, metrics, CDF matching, metrics."""
+    model = QgsProcessingModelAlgorithm("insitu_validation", MODEL_GROUP, "smrsamples")
+    window = _number_input("WINDOW_HOURS", "Largest time difference of a pair (hours)", 1.0)
+    parameter_help = _add_inputs(model, [
+        (QgsProcessingParameterFeatureSource("SATELLITE", "Satellite series (table or layer)",
+                                             [QgsProcessing.TypeVector]), (120, 60),
+         "One row per overpass: a time and a soil-moisture value (e.g. ASCAT surface soil "
+         "moisture in % saturation). Its times are the ones kept."),
+        (_field_input("SATELLITE_TIME_FIELD", "Satellite time field", "SATELLITE", False),
+         (120, 120), "Date/time field, or ISO-8601 text such as 2017-01-02 07:06:24.336; "
+                     "times without a zone are UTC."),
+        (_field_input("SATELLITE_VALUE_FIELD", "Satellite value field", "SATELLITE", True),
+         (120, 180), "The satellite soil moisture, any unit."),
+        (QgsProcessingParameterFeatureSource("INSITU", "In-situ series (table or layer)",
+                                             [QgsProcessing.TypeVector]), (120, 260),
+         "One row per probe reading (e.g. hourly ISMN soil moisture in m³/m³); filter it on its "
+         "quality flags first if it has them."),
+        (_field_input("INSITU_TIME_FIELD", "In-situ time field", "INSITU", False), (120, 320),
+         "Date/time field, or ISO-8601 text."),
+        (_field_input("INSITU_VALUE_FIELD", "In-situ value field", "INSITU", True), (120, 380),
+         "The probe's soil moisture (m³/m³): the reference."),
+        (window, (120, 440), "Each overpass is paired with the nearest reading at most this far "
+                             "away in time (pytesmo's temporal matching); others stay unpaired."),
+    ])
+
+    match = _child("smr:timematching", "match", "Nearest reading within the window", (480, 120))
+    for key, name in (("REFERENCE_LAYER", "SATELLITE"), ("REFERENCE_TIME_FIELD", "SATELLITE_TIME_FIELD"),
+                      ("REFERENCE_VALUE_FIELD", "SATELLITE_VALUE_FIELD"), ("OTHER_LAYER", "INSITU"),
+                      ("OTHER_TIME_FIELD", "INSITU_TIME_FIELD"),
+                      ("OTHER_VALUE_FIELD", "INSITU_VALUE_FIELD")):
+        match.addParameterSources(key, _from_input(name))
+    match.addParameterSources("WINDOW_HOURS", _from_input_or_default("WINDOW_HOURS", 1.0))
+    match.addParameterSources("UNIQUE", _static(False))
+    outputs = {"PAIRS": _model_output("match", "OUTPUT", "PAIRS",
+                                      "Matched pairs: reference_value = satellite, other_value = "
+                                      "in situ")}
+    for key in ("MATCHED", "UNMATCHED", "SKIPPED"):
+        outputs[key] = _number_output("match", key, f"Time matching: {key.lower()}")
+    match.setModelOutputs(outputs)
+    model.addChildAlgorithm(match)
+
+    def compare(child_id, description, position, layer_source, estimate_field, unit, report_name):
+        child = _child("smr:validationmetrics", child_id, description, position)
+        child.addParameterSources("INPUT_LAYER", layer_source)
+        child.addParameterSources("ESTIMATE_FIELD", _static(estimate_field))
+        child.addParameterSources("REFERENCE_FIELD", _static("other_value"))
+        child.addParameterSources("UNIT", _static(unit))
+        outputs = {report_name: _model_output(child_id, "OUTPUT_REPORT", report_name,
+                                              f"{description} (.html)")}
+        for key, name in PAIR_METRICS:
+            outputs[key] = _number_output(child_id, key, f"{description}: {name}")
+        child.setModelOutputs(outputs)
+        model.addChildAlgorithm(child)
+
+    compare("raw", "Satellite (own units) against in situ", (840, 60),
+            _from_child("match", "OUTPUT"), "reference_value", "", "RAW_REPORT")
+
+    rescale = _child("smr:cdfmatching", "rescale", "CDF matching onto the in-situ distribution",
+                     (840, 240))
+    rescale.addParameterSources("INPUT_LAYER", _from_child("match", "OUTPUT"))
+    rescale.addParameterSources("SOURCE_FIELD", _static("reference_value"))
+    rescale.addParameterSources("REFERENCE_FIELD", _static("other_value"))
+    rescale.setModelOutputs({
+        "RESCALED_PAIRS": _model_output("rescale", "OUTPUT_TABLE", "RESCALED_PAIRS",
+                                        "Pairs with the satellite rescaled (reference_value_matched)"),
+        "MAPPING": _model_output("rescale", "MAPPING_OUTPUT", "MAPPING",
+                                 "The fitted mapping, to rescale other periods (.json)"),
+    })
+    model.addChildAlgorithm(rescale)
+
+    compare("rescaled", "Rescaled satellite against in situ", (1200, 240),
+            _from_child("rescale", "OUTPUT_TABLE"), "reference_value_matched", SOIL_MOISTURE_UNIT,
+            "RESCALED_REPORT")
+
+    model.setHelpContent(_help(
+        "Validation of a satellite soil-moisture series against an in-situ probe, the steps a "
+        "pytesmo user runs, inside QGIS. smr:timematching pairs each satellite overpass with the "
+        "nearest probe reading within WINDOW_HOURS (rows with a missing time or value are skipped "
+        "and counted). smr:validationmetrics compares the pairs as they are (r is meaningful "
+        "across units, RMSE and bias are not when the satellite is in % saturation). "
+        "smr:cdfmatching then rescales the satellite values onto the probe's distribution by "
+        "piecewise-linear matching of 21 percentiles (paper 001 names CDF matching as the "
+        "standard rescaling; the mapping is saved as JSON to apply to other periods), and the "
+        "rescaled pairs are compared again: RMSE, ubRMSE and bias = mean(satellite − in situ) in "
+        "m³/m³. Nodata: NULL or NaN values never form a pair.",
+        parameter_help))
+    return model
+
+
 # (builder, file name, number of model outputs that are files or layers, not numbers)
 MODELS = (
     (build_paper000_model, "paper000_physical_chain.model3", 6),
@@ -785,6 +1029,8 @@ MODELS = (
     (build_forward_model, "wcm_forward_simulation.model3", 2),
     (build_paper000_soil_moisture_model, "paper000_soil_moisture.model3", 4),
     (build_paper001_model, "paper001_reconstruction.model3", 5),
+    (build_validation_model, "validation_products.model3", 8),
+    (build_insitu_validation_model, "insitu_validation.model3", 5),
 )
 
 

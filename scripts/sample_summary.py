@@ -485,6 +485,92 @@ def paper001_table(summary):
     return "\n".join(lines)
 
 
+TC_PRODUCTS = ("tc_retrieval_sm", "tc_satellite_ssm", "tc_reanalysis_sm")  # X, Y, Z of the model
+TC_TOLERANCE = 0.1  # the median recovered error std may differ from the known one by 10 %
+
+
+def summarise_validation(data_dir, folder):
+    """The validation model (qgis_process --json): temporal metrics of the reconstruction, triple
+    collocation of three products whose error standard deviations the scene description gives,
+    and the satellite product before and after CDF matching."""
+    report_file = folder / "qgis_process.json"
+    if not report_file.is_file():
+        return None
+    results = json.loads(report_file.read_text(encoding="utf-8"))["results"]
+    files = {"metric_maps": results.get("metrics:METRIC_MAPS"),
+             "spatial_csv": results.get("metrics:SPATIAL_CSV"),
+             "collocation_maps": results.get("collocation:COLLOCATION_MAPS"),
+             "matched": results.get("matching:MATCHED_Y"),
+             "reports": [results.get(key) for key in ("metrics:METRICS_REPORT",
+                                                      "collocation:COLLOCATION_REPORT",
+                                                      "matched_metrics:MATCHED_REPORT")]}
+    missing = [name for name, path in files.items() if name != "reports" and
+               (not path or not Path(path).is_file())]
+    missing += [path or "a report" for path in files["reports"] if not path or not Path(path).is_file()]
+    if missing:
+        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    known = json.loads((data_dir / "scene.json").read_text())["triple_collocation"]
+    # Bands 4-6: the error standard deviation of X, Y, Z in their own units.
+    collocation = read_stack(files["collocation_maps"])
+    products = []
+    for index, name in enumerate(TC_PRODUCTS):
+        recovered = collocation[3 + index]
+        median = float(np.nanmedian(recovered))
+        expected = known[name]["error_std"]
+        products.append({"name": name, "unit": known[name]["unit"], "known_error_std": expected,
+                         "median_error_std": median,
+                         "relative_difference": median / expected - 1.0,
+                         "median_r_truth": float(np.nanmedian(collocation[12 + index]))})
+    summary = {
+        "temporal": {key: results.get(f"metrics:{key}") for key in (
+            "MEAN_TEMPORAL_R", "MEAN_RMSE", "MEAN_UBRMSE", "MEAN_BIAS", "MEAN_SPATIAL_R",
+            "SIGNIFICANT_STEPS", "COMPARED_PIXELS")},
+        "collocation": {"products": products, **{key: results.get(f"collocation:{key}") for key in (
+            "COLLOCATED_PIXELS", "FEW_OBSERVATIONS_PIXELS", "LOW_CORRELATION_PIXELS",
+            "NEGATIVE_VARIANCE_PIXELS")}},
+        "matched": {key: results.get(f"matched_metrics:{key}") for key in (
+            "MEAN_TEMPORAL_R", "MEAN_BIAS", "MEAN_UBRMSE")},
+        "matched_pixels": results.get("matching:MATCHED_PIXELS"),
+        "files": files,
+    }
+    summary["passed"] = all(abs(p["relative_difference"]) <= TC_TOLERANCE for p in products)
+    return summary
+
+
+def validation_table(summary):
+    temporal, collocation, matched = summary["temporal"], summary["collocation"], summary["matched"]
+    lines = [
+        "validation (validation_products.model3: temporal metrics, triple collocation, CDF matching)",
+        f"reconstruction against the truth on days 366-730, per cell over time "
+        f"({temporal['COMPARED_PIXELS']} cells): mean r {_number(temporal['MEAN_TEMPORAL_R'], 3)}, "
+        f"RMSE {_number(temporal['MEAN_RMSE'])}, ubRMSE {_number(temporal['MEAN_UBRMSE'])}, bias "
+        f"{_number(temporal['MEAN_BIAS'], signed=True)} m³/m³; spatial r "
+        f"{_number(temporal['MEAN_SPATIAL_R'], 3)} (mean over the {temporal['SIGNIFICANT_STEPS']} "
+        f"days with p < 0.05)",
+        f"triple collocation of the scene's triplet: {collocation['COLLOCATED_PIXELS']} cells "
+        f"collocated, masked: {collocation['LOW_CORRELATION_PIXELS']} low correlation, "
+        f"{collocation['NEGATIVE_VARIANCE_PIXELS']} negative variance, "
+        f"{collocation['FEW_OBSERVATIONS_PIXELS']} too few days",
+        f"{'product':<18} {'unit':<13} {'known error std':>15} {'TC median':>10} {'diff':>7} "
+        f"{'r truth':>8}",
+    ]
+    for product in collocation["products"]:
+        lines.append(f"{product['name']:<18} {product['unit']:<13} {product['known_error_std']:>15.4g} "
+                     f"{product['median_error_std']:>10.4g} {product['relative_difference']:>+7.1%} "
+                     f"{product['median_r_truth']:>8.3f}")
+    lines.append(f"satellite product CDF-matched onto the retrieval (fitted on days 1-365, "
+                 f"{summary['matched_pixels']} cells): mean r {_number(matched['MEAN_TEMPORAL_R'], 3)}, "
+                 f"bias {_number(matched['MEAN_BIAS'], signed=True)}, ubRMSE "
+                 f"{_number(matched['MEAN_UBRMSE'])} m³/m³ against the retrieval")
+    files = summary["files"]
+    lines += [f"  maps: {files['metric_maps']}, {files['collocation_maps']}, {files['matched']}",
+              f"  reports: {', '.join(files['reports'])}"]
+    verdict = "passed" if summary["passed"] else "FAILED"
+    lines.append(f"check {verdict}: triple collocation recovers each product's known error std "
+                 f"within {TC_TOLERANCE:.0%} (median over the cells)")
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -510,6 +596,9 @@ def main():
     paper001 = (summarise_paper001(timeseries_dir, output_dir / "paper001")
                 if (timeseries_dir / "scene.json").is_file() else None)
     add_section(paper001, paper001_table, output_dir / "paper001" / "summary.json")
+    validation = (summarise_validation(timeseries_dir, output_dir / "validation")
+                  if (timeseries_dir / "scene.json").is_file() else None)
+    add_section(validation, validation_table, output_dir / "validation" / "summary.json")
     if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
     text = "\n\n".join(sections)
@@ -521,6 +610,8 @@ def main():
         raise SystemExit("the soil-moisture map check failed (see above)")
     if paper001 is not None and not paper001["passed"]:
         raise SystemExit("the paper 001 reconstruction check failed (see above)")
+    if validation is not None and not validation["passed"]:
+        raise SystemExit("the triple collocation check failed (see above)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,17 @@ json number_or_null(double value) { return std::isfinite(value) ? json(value) : 
 
 }  // namespace
 
+MetricsAccumulator::MetricsAccumulator(const PairMoments& moments)
+    : n_(moments.n),
+      mean_estimate_(moments.mean_estimate),
+      mean_reference_(moments.mean_reference),
+      m2_estimate_(moments.m2_estimate),
+      m2_reference_(moments.m2_reference),
+      comoment_(moments.comoment),
+      mean_difference_(moments.mean_estimate - moments.mean_reference),
+      m2_difference_(moments.m2_difference),
+      mean_absolute_difference_(moments.mean_absolute_difference) {}
+
 // Welford's update: deviations from the running means keep the sums of squares accurate where
 // Σx² − n·x̄² would cancel (soil moisture ≈ 0.3 ± 0.01 over millions of pixels).
 void MetricsAccumulator::add(double estimate, double reference) {

@@ -367,6 +367,7 @@ std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targe
     output.bands.front()->GetBlockSize(&output.block_width, &output.block_height);
     created->SetGeoTransform(const_cast<double*>(grid.transform.data()));
     if (!grid.crs_wkt.empty()) created->SetProjection(grid.crs_wkt.c_str());
+    for (const auto& [name, value] : target.metadata) created->SetMetadataItem(name.c_str(), value.c_str());
     for (int b = 0; b < band_count; ++b) {
       output.bands[b]->SetNoDataValue(kOutputNodata);
       const std::string& description = target.band_descriptions.empty() ? target.description : target.band_descriptions[b];

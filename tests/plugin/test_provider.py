@@ -22,8 +22,11 @@ LEARNING_ALGORITHM_IDS = ("smr:trainmlp", "smr:validationmetrics")
 STACK_ALGORITHM_IDS = ("smr:backscattertimeindex", "smr:pixelwisereconstruction")
 # A sweep of network settings: a CSV and a report.
 SWEEP_ALGORITHM_IDS = ("smr:sensitivityanalysis",)
+# Comparing and matching products (stacks or tables): counts and, for two, a report.
+VALIDATION_ALGORITHM_IDS = ("smr:temporalmetrics", "smr:triplecollocation", "smr:cdfmatching",
+                            "smr:timematching")
 ALGORITHM_IDS = (RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS + STACK_ALGORITHM_IDS
-                 + SWEEP_ALGORITHM_IDS)
+                 + SWEEP_ALGORITHM_IDS + VALIDATION_ALGORITHM_IDS)
 
 
 def algorithm(algorithm_id):

@@ -29,6 +29,8 @@ void add_sample_commands(std::vector<Command>& registry);
 void add_learning_commands(std::vector<Command>& registry);
 void add_validation_commands(std::vector<Command>& registry);
 void add_timeseries_commands(std::vector<Command>& registry);
+void add_collocation_commands(std::vector<Command>& registry);  // temporalmetrics, triplecollocation
+void add_matching_commands(std::vector<Command>& registry);     // cdfmatching, timematching
 
 // The help paragraph shared by every raster command.
 extern const char* const kRasterHelp;

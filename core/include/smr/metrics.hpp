@@ -20,10 +20,23 @@ struct Metrics {
   long long n;    // pairs
 };  // a metric that is undefined (n < 2, or a constant series for r and NSE) is NaN
 
+// The moments a set of pairs is summarised by, as a two-pass computation over them gives them (means
+// first, then sums around the means): Σ deviations², Σ products of deviations.
+struct PairMoments {
+  long long n = 0;
+  double mean_estimate = 0, mean_reference = 0;
+  double m2_estimate = 0, m2_reference = 0, comoment = 0;
+  double m2_difference = 0;             // of estimate − reference around its mean
+  double mean_absolute_difference = 0;  // mean |estimate − reference|
+};
+
 // Streaming moments of the pairs; merge() combines partial results (Chan et al.), so blocks can be
 // accumulated separately and merged in a fixed order for a result independent of the thread count.
 class MetricsAccumulator {
  public:
+  MetricsAccumulator() = default;
+  // A partial computed elsewhere (e.g. by vectorised passes over many pairs), to merge or finish.
+  explicit MetricsAccumulator(const PairMoments& moments);
   void add(double estimate, double reference);
   void merge(const MetricsAccumulator& other);
   long long count() const { return n_; }

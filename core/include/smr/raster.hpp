@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace smr {
@@ -33,6 +34,9 @@ struct RasterTarget {
   // A stack (DESIGN §4): one band per entry, each with its description (an ISO date for time steps).
   // Empty: one band described by `description`.
   std::vector<std::string> band_descriptions = {};
+  // Dataset metadata (key, value) written when the file is created: what a later run needs to read the
+  // file back besides its bands (e.g. the method and edges of a CDF mapping raster).
+  std::vector<std::pair<std::string, std::string>> metadata = {};
   int band_count() const { return band_descriptions.empty() ? 1 : static_cast<int>(band_descriptions.size()); }
 };
 

@@ -28,6 +28,8 @@ const std::vector<Command>& commands() {
     add_learning_commands(all);
     add_validation_commands(all);
     add_timeseries_commands(all);
+    add_collocation_commands(all);
+    add_matching_commands(all);
     return all;
   }();
   return registry;

@@ -202,7 +202,9 @@ enum SeriesStream : std::uint64_t {
   kClimate = 200, kResidual, kCapacity, kEfolding, kDepth, kRoughnessH, kLaiPeak, kSoilMean,
   kModelBias, kModelGain,
   kRainOccurs = 220, kRainAmount, kWindowOccurs, kWindowShare, kSmapPass, kSwath,
-  kSmapError = 230, kLaiError, kLstError, kStError, kModelError, kSigma40Error, kTbError = 240  // 240–244: one per frequency
+  kSmapError = 230, kLaiError, kLstError, kStError, kModelError, kSigma40Error, kTbError = 240,  // 240–244: one per frequency
+  kTcError = 250,  // 250–252: retrieval, satellite, reanalysis
+  kTcGap = 260     // 260–262
 };
 
 double round_to(double x, double scale) { return std::round(x * scale) / scale; }
@@ -251,7 +253,7 @@ struct SeriesFile {
   const char* name;
   const char* description;
 };
-constexpr std::array<SeriesFile, 13> kSeriesFiles = {{
+constexpr std::array<SeriesFile, 16> kSeriesFiles = {{
     {"TB_06_9GHZ", "tb_06_9ghz", "AMSR2 Tb 6.9 GHz H, descending 01:30 (K)"},
     {"TB_07_3GHZ", "tb_07_3ghz", "AMSR2 Tb 7.3 GHz H, descending 01:30 (K)"},
     {"TB_10_7GHZ", "tb_10_7ghz", "AMSR2 Tb 10.7 GHz H, descending 01:30 (K)"},
@@ -265,8 +267,28 @@ constexpr std::array<SeriesFile, 13> kSeriesFiles = {{
     {"SMAP_SM", "smap_sm", "SMAP soil moisture, descending 06:00 (m3/m3)"},
     {"TRUTH_SM", "truth_sm", "true soil moisture at 01:30 (m3/m3)"},
     {"ASCAT_SIGMA40", "ascat_sigma40_db", "ASCAT sigma0 at 40 degrees, descending (dB)"},
+    {"TC_RETRIEVAL_SM", "tc_retrieval_sm", "triple-collocation retrieval-like soil moisture (m3/m3)"},
+    {"TC_SATELLITE_SSM", "tc_satellite_ssm", "triple-collocation satellite-like surface soil moisture (% saturation)"},
+    {"TC_REANALYSIS_SM", "tc_reanalysis_sm", "triple-collocation reanalysis-like soil moisture (m3/m3)"},
 }};
-enum SeriesIndex { kTb0 = 0, kGldasSm = 5, kGldasLst, kGldasSt, kModisLai, kPrecipitation, kSmap, kTruth, kSigma40 };
+enum SeriesIndex {
+  kTb0 = 0, kGldasSm = 5, kGldasLst, kGldasSt, kModisLai, kPrecipitation, kSmap, kTruth, kSigma40,
+  kTcRetrieval, kTcSatellite, kTcReanalysis
+};
+
+// Paper 003 §3.3 collocates [NN retrieval, satellite, reanalysis]. These three products are the
+// truth under a linear calibration plus errors that are Gaussian, independent of each other and of the
+// truth, and never clipped: exactly triple collocation's assumptions, so its estimates can be checked
+// against the error standard deviations below. The satellite product is in % saturation, so the
+// collocation has to rescale between units.
+struct TcProduct {
+  double offset, gain, error_std, missing;  // value = offset + gain·θ + N(0, error_std); missing: share of days
+};
+constexpr TcProduct kTcRetrievalModel{0.0, 1.0, 0.015, 0.1};
+constexpr TcProduct kTcSatelliteModel{0.0, 200.0, 6.0, 0.3};
+constexpr TcProduct kTcReanalysisModel{0.05, 0.7, 0.02, 0.0};
+constexpr std::array<TcProduct, 3> kTcModels = {kTcRetrievalModel, kTcSatelliteModel, kTcReanalysisModel};
+constexpr std::array<double, 3> kTcRounding = {1e4, 100.0, 1e4};  // m³/m³ to 1e-4, % saturation to 0.01
 
 // ASCAT-like σ⁰ at 40° in dB (paper 003's BTI input): linear in soil moisture as paper 002's soil
 // term, attenuated by vegetation, brighter for rougher soil; frozen soil scatters like dry soil.
@@ -277,6 +299,20 @@ struct TimeAxis {
   long long first_day;  // days since 1970-01-01
   int days;
 };
+
+json tc_description() {
+  const auto product = [](const TcProduct& model, const char* unit) {
+    return json{{"model", "offset + gain·θ + N(0, error_std), not clipped"}, {"offset", model.offset},
+                {"gain", model.gain}, {"error_std", model.error_std}, {"unit", unit},
+                {"error_std_in_truth_units", model.error_std / model.gain}, {"missing_share", model.missing}};
+  };
+  return {{"purpose", "paper 003 §3.3's triplet [retrieval, satellite, reanalysis] with known, independent errors"},
+          {"tc_retrieval_sm", product(kTcRetrievalModel, "m3/m3")},
+          {"tc_satellite_ssm", product(kTcSatelliteModel, "% saturation")},
+          {"tc_reanalysis_sm", product(kTcReanalysisModel, "m3/m3")},
+          {"randomness", "errors and gaps drawn from streams of their own: independent of each other, of the truth "
+                         "and of every other file"}};
+}
 
 TimeAxis read_time_axis(const Params& params) {
   const int days = static_cast<int>(params.integer_in("DAYS", 2, 5000, 730));
@@ -401,6 +437,13 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
           const double sigma40 = kSigma40Dry + kSigma40Slope * scattering_moisture + kSigma40PerLai * lai +
                                  kSigma40PerH * (k.roughness_h - 0.3) + kSigma40Noise * normal(seed, kSigma40Error, cell, day);
           out(kSigma40, d)[p] = static_cast<float>(round_to(sigma40, 100.0));
+          for (std::uint64_t product = 0; product < kTcModels.size(); ++product) {
+            const TcProduct& model = kTcModels[product];
+            const bool missing = uniform(seed, kTcGap + product, cell, day) < model.missing;
+            const double value = model.offset + model.gain * moisture + model.error_std * normal(seed, kTcError + product, cell, day);
+            out(kTcRetrieval + static_cast<int>(product), d)[p] =
+                missing ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(round_to(value, kTcRounding[product]));
+          }
           // Rain of day d falls between its 01:30 and the next 01:30: it shows in the next day's truth.
           moisture = std::min(k.capacity, k.residual + (moisture - k.residual) * k.decay + rain / k.depth_mm);
         }
@@ -457,7 +500,8 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
       {"gldas_st_K", "soil_mean + 12·soil_season + N(0, 1.5); soil_mean = 270 + 8·wet + 2·(U − 0.5) (glacier 258)"},
       {"gldas_lst_K", "soil_mean − 2 + 15·season − 20·(θ − residual) + N(0, 3)"},
       {"modis_lai", "max(0, peak·max(season, 0)^1.5 + N(0, 0.1)); peak = 0.1 + 2.4·wet·U(0.6, 1) (glacier 0)"},
-      {"rounding", {{"K", 0.01}, {"m3m3", 1e-4}, {"lai", 1e-3}, {"mm", 0.01}}},
+      {"triple_collocation", tc_description()},
+      {"rounding", {{"K", 0.01}, {"m3m3", 1e-4}, {"lai", 1e-3}, {"mm", 0.01}, {"percent_saturation", 0.01}}},
       {"contents", contents}, {"files", outputs}};
   const std::string description_path = (folder / "scene.json").string();
   std::ofstream(description_path) << description.dump(2) << "\n";
@@ -733,10 +777,13 @@ gaps, stripes of 6 columns). GLDAS SM = per-cell bias + gain × truth + N(0, 0.0
 them (0.01 K, 1e-4 m³/m³, 0.001 LAI, 0.01 mm).
 Files: tb_06_9ghz, tb_07_3ghz, tb_10_7ghz, tb_18_7ghz, tb_23_8ghz, gldas_sm, gldas_lst, gldas_st,
 modis_lai, precipitation, smap_sm, truth_sm, ascat_sigma40_db (ASCAT-like σ⁰ at 40°, dB: -17 + 22·SM
-− 0.8·LAI + roughness + 0.3 dB noise, dry-soil level when frozen; paper 003's BTI input) (.tif) and
+− 0.8·LAI + roughness + 0.3 dB noise, dry-soil level when frozen; paper 003's BTI input), and the
+triple-collocation triplet of paper 003 §3.3 with known, independent, unclipped Gaussian errors:
+tc_retrieval_sm = θ + N(0, 0.015) m³/m³ (10 % of days missing), tc_satellite_ssm = 200·θ + N(0, 6)
+% saturation (30 % missing), tc_reanalysis_sm = 0.05 + 0.7·θ + N(0, 0.02) m³/m³ (.tif), and
 scene.json with every parameter and formula.
-Result: each file under its upper-case key (TB_06_9GHZ … TRUTH_SM, DESCRIPTION), DAYS, START_DATE,
-CELLS.
+Result: each file under its upper-case key (TB_06_9GHZ … TRUTH_SM, TC_RETRIEVAL_SM, TC_SATELLITE_SSM,
+TC_REANALYSIS_SM, DESCRIPTION), DAYS, START_DATE, CELLS.
 )~",
                       run_sample_scene});
 }

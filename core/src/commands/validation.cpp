@@ -1,5 +1,6 @@
 // Validation: agreement of an estimate with a reference, from pairs or from two rasters (DESIGN §5;
 // paper 001 eq. 1-3, paper 003 §2.2.2).
+#include "groups.hpp"
 #include "smr/commands.hpp"
 #include "smr/metrics.hpp"
 #include "smr/raster.hpp"
@@ -22,7 +23,6 @@ constexpr long long kDefaultPlotPairs = 20000;
 constexpr long long kMostPlotPairs = 1000000;
 constexpr long long kLargestSeed = (1LL << 53) - 1;  // every integer up to here survives JSON's doubles
 const std::vector<std::string> kPairsFields = {"estimate", "reference", "groups"};
-const std::string kNoGroup = "(none)";
 
 using PlotSample = SeededSample<std::pair<double, double>>;  // (estimate, reference)
 
@@ -47,24 +47,6 @@ void report_pairs(long long valid, long long skipped, const std::string& hint, R
 
 // ---- PAIRS mode ----------------------------------------------------------------------------------
 
-// A group as the user gave it: numbers sort by value (station 2 before station 10), text by name.
-struct GroupName {
-  bool numeric = false;
-  double value = 0.0;
-  std::string label;
-
-  bool operator<(const GroupName& other) const {
-    if (numeric != other.numeric) return numeric;
-    if (numeric && value != other.value) return value < other.value;
-    return label < other.label;
-  }
-};
-
-std::string number_label(double value) {
-  if (std::abs(value) < 1e15 && std::floor(value) == value) return std::to_string(static_cast<long long>(value));
-  return json(value).dump();
-}
-
 const json& pairs_field(const json& pairs, const std::string& field) {
   const auto it = pairs.find(field);
   if (it == pairs.end() || !it->is_array())
@@ -88,27 +70,6 @@ std::vector<std::optional<double>> pair_values(const json& pairs, const std::str
   return values;
 }
 
-std::vector<GroupName> pair_groups(const json& pairs) {
-  std::vector<GroupName> groups;
-  for (const json& item : pairs.at("groups")) {
-    GroupName group;
-    if (item.is_string()) {
-      group.label = item.get<std::string>();
-    } else if (item.is_number() && std::isfinite(item.get<double>())) {
-      group.numeric = true;
-      group.value = item.get<double>();
-      group.label = number_label(group.value);
-    } else if (item.is_null()) {
-      group.label = kNoGroup;
-    } else {
-      throw InputError("PAIRS.groups[" + std::to_string(groups.size()) + "] is " + describe(item) +
-                       ": valid values are strings or numbers (null for a pair without a group)");
-    }
-    groups.push_back(std::move(group));
-  }
-  return groups;
-}
-
 json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t seed, Reporter& reporter) {
   if (!pairs.is_object())
     throw InputError("PAIRS must be an object {\"estimate\": [...], \"reference\": [...], \"groups\": [...]}, got " +
@@ -124,9 +85,7 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
   const bool grouped = pairs.contains("groups") && !pairs.at("groups").is_null();
   std::vector<GroupName> groups;
   if (grouped) {
-    if (!pairs.at("groups").is_array())
-      throw InputError("PAIRS.groups must be a list of group names or numbers, got " + describe(pairs.at("groups")));
-    groups = pair_groups(pairs);
+    groups = group_names(pairs.at("groups"), "PAIRS.groups", "pair");
     if (groups.size() != estimate.size())
       throw InputError("PAIRS.groups has " + count_of(groups.size(), "value") + " but PAIRS.estimate has " +
                        count_of(estimate.size(), "value") + ": give one group per pair");
@@ -147,7 +106,7 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
     sample.add(i, {*estimate[i], *reference[i]});
     if (group) {
       group->add(*estimate[i], *reference[i]);
-      if (!groups[i].numeric && groups[i].label == kNoGroup) ++ungrouped;
+      if (groups[i].ungrouped()) ++ungrouped;
     }
   }
   reporter.progress(1.0);
