@@ -350,6 +350,10 @@ class LearningAlgorithm(SmrAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         request = self.build_request(parameters, context, feedback)
         outputs = run_smr(self.COMMAND, request, feedback)
+        return self.write_report(parameters, context, request, outputs)
+
+    def write_report(self, parameters, context, request, outputs):
+        """OUTPUT_REPORT written; the declared outputs with the report's path."""
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
         report = self.build_report(parameters, context, request, outputs)
         try:

@@ -263,19 +263,6 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
                 parameters, context, outputs.get("GROUPS") or [])
         return results
 
-    def write_report(self, parameters, context, request, outputs):
-        """The report written and the declared outputs, as LearningAlgorithm does."""
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
-        try:
-            self.build_report(parameters, context, request, outputs).write(report_path)
-        except OSError as error:
-            raise QgsProcessingException(
-                f"{self.OUTPUT_REPORT}: the report could not be written to '{report_path}': "
-                f"{error.strerror or error}.") from error
-        results = self.processing_results(outputs)
-        results[self.OUTPUT_REPORT] = report_path
-        return results
-
     def write_group_table(self, parameters, context, groups):
         """OUTPUT_TABLE, one geometryless row per group; its destination, or None if not asked."""
         fields = QgsFields()

@@ -571,6 +571,43 @@ def validation_table(summary):
     return "\n".join(lines)
 
 
+def summarise_insitu(folder):
+    """insitu_validation.model3 on the station series (qgis_process --json)."""
+    report_file = folder / "qgis_process.json"
+    if not report_file.is_file():
+        return None
+    results = json.loads(report_file.read_text(encoding="utf-8"))["results"]
+    keys = ("match:MATCHED", "match:UNMATCHED", "match:SKIPPED", "raw:R", "raw:BIAS", "raw:N",
+            "rescaled:R", "rescaled:RMSE", "rescaled:UBRMSE", "rescaled:BIAS")
+    summary = {key: results.get(key) for key in keys}
+    summary["files"] = [results.get(key) for key in ("match:PAIRS", "rescale:RESCALED_PAIRS",
+                                                     "rescale:MAPPING", "raw:RAW_REPORT",
+                                                     "rescaled:RESCALED_REPORT")]
+    missing = [path or "an output" for path in summary["files"] if not path or not Path(path).exists()]
+    if missing:
+        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    # CDF matching moves the satellite's % saturation onto the probe's m³/m³: the bias must vanish.
+    summary["passed"] = summary["rescaled:BIAS"] is not None and abs(summary["rescaled:BIAS"]) < 0.01
+    return summary
+
+
+def insitu_table(summary):
+    lines = [
+        "validation against a station (insitu_validation.model3: time matching, metrics, CDF matching)",
+        f"overpasses paired within 1 h: {summary['match:MATCHED']} (unpaired "
+        f"{summary['match:UNMATCHED']}, skipped without a value {summary['match:SKIPPED']})",
+        f"satellite (% saturation) against the probe (m³/m³): r {_number(summary['raw:R'], 3)}, "
+        f"bias {_number(summary['raw:BIAS'], 2, signed=True)} (mixed units)",
+        f"after CDF matching: r {_number(summary['rescaled:R'], 3)}, RMSE "
+        f"{_number(summary['rescaled:RMSE'])}, ubRMSE {_number(summary['rescaled:UBRMSE'])}, bias "
+        f"{_number(summary['rescaled:BIAS'], signed=True)} m³/m³",
+        "  " + ", ".join(summary["files"]),
+        f"check {'passed' if summary['passed'] else 'FAILED'}: CDF matching removes the bias "
+        f"(|bias| < 0.01 m³/m³)",
+    ]
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -599,6 +636,8 @@ def main():
     validation = (summarise_validation(timeseries_dir, output_dir / "validation")
                   if (timeseries_dir / "scene.json").is_file() else None)
     add_section(validation, validation_table, output_dir / "validation" / "summary.json")
+    insitu = summarise_insitu(output_dir / "insitu")
+    add_section(insitu, insitu_table, output_dir / "insitu" / "summary.json")
     if not sections:
         raise SystemExit(f"no model outputs found under {output_dir}")
     text = "\n\n".join(sections)
@@ -612,6 +651,8 @@ def main():
         raise SystemExit("the paper 001 reconstruction check failed (see above)")
     if validation is not None and not validation["passed"]:
         raise SystemExit("the triple collocation check failed (see above)")
+    if insitu is not None and not insitu["passed"]:
+        raise SystemExit("the station validation check failed (see above)")
 
 
 if __name__ == "__main__":

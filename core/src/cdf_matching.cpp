@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -18,7 +15,7 @@ constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 // A mapping file holds at most 3 × 1001 numbers; anything much larger is not one, and refusing it
 // early keeps a hostile file from exhausting memory.
 constexpr std::uintmax_t kMaxMappingFileBytes = 1u << 20;
-constexpr int kMaxMappingNesting = 4;
+constexpr int kMaxMappingNesting = 4;  // a mapping is never more than two levels deep
 const std::vector<std::string> kMappingFields = {"format", "version", "method", "edges", "percentiles", "source", "reference"};
 
 std::string format_label(double value) {
@@ -132,28 +129,6 @@ std::vector<double> number_list(const json& document, const std::string& origin,
     numbers.push_back(item.get<double>());
   }
   return numbers;
-}
-
-// nlohmann's parser is safe with deep nesting but its values are destroyed recursively; a mapping is
-// never more than two levels deep, so deeper text is refused before parsing.
-void check_nesting(const std::string& text, const std::string& origin) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxMappingNesting)
-        throw InputError(origin + " is nested more than " + std::to_string(kMaxMappingNesting) +
-                         " levels deep: not a mapping file");
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
 }
 
 }  // namespace
@@ -374,24 +349,9 @@ CdfMapping mapping_from_json(const json& document, const std::string& origin) {
 }
 
 CdfMapping read_mapping_file(const std::string& key, const std::string& path) {
-  namespace fs = std::filesystem;
   const std::string origin = key + ": mapping file '" + path + "'";
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) throw InputError(origin + " does not exist or is not a file");
-  const auto bytes = fs::file_size(path, error);
-  if (error || bytes > kMaxMappingFileBytes)
-    throw InputError(origin + " is larger than " + std::to_string(kMaxMappingFileBytes >> 20) + " MB: not a mapping file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(origin + " cannot be read");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  check_nesting(text, origin);
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& parse) {
-    throw InputError(origin + " is not valid JSON (corrupt or truncated?): " + parse.what());
-  }
-  return mapping_from_json(document, origin);
+  return mapping_from_json(read_json_file(origin, path, kMaxMappingFileBytes, kMaxMappingNesting, "a mapping file"),
+                           origin);
 }
 
 }  // namespace smr

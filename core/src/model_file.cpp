@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace smr {
@@ -87,26 +84,6 @@ NamedRange read_named_range(const Field& field) {
   NamedRange range{field.member("name").text(), field.member("minimum").number(), field.member("maximum").number()};
   if (range.maximum < range.minimum) field.member("maximum").fail("must not be less than 'minimum'");
   return range;
-}
-
-// Square brackets and braces nested deeper than any model file needs: refused before parsing.
-void check_nesting(const std::string& text, const std::string& origin) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > kMaxNesting) throw InputError(origin + ": nested more than " + std::to_string(kMaxNesting) + " levels deep; not a model file");
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
 }
 
 json scaling_range(const MinMaxScaling& scaling) { return json::array({scaling.low, scaling.high}); }
@@ -222,24 +199,8 @@ void write_model_file(const std::string& path, const MlpModel& model) {
 }
 
 MlpModel read_model_file(const std::string& path, const std::string& key) {
-  namespace fs = std::filesystem;
   const std::string origin = key + ": model file '" + path + "'";
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) throw InputError(origin + " does not exist or is not a file");
-  const auto bytes = fs::file_size(path, error);
-  if (error || bytes > kMaxFileBytes)
-    throw InputError(origin + " is larger than " + std::to_string(kMaxFileBytes >> 20) + " MB; not a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(origin + " cannot be read");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  check_nesting(text, origin);
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& parse) {
-    throw InputError(origin + " is not valid JSON (corrupt or truncated?): " + parse.what());
-  }
-  return model_from_json(document, origin);
+  return model_from_json(read_json_file(origin, path, kMaxFileBytes, kMaxNesting, "a model file"), origin);
 }
 
 }  // namespace smr

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace smr {
 
@@ -39,6 +40,48 @@ void write_file_atomically(const std::string& key, const std::string& path, cons
     std::error_code ignored;
     fs::remove(partial, ignored);
     throw InputError(key + ": cannot replace '" + path + "': " + error.message());
+  }
+}
+
+namespace {
+
+void check_nesting(const std::string& text, const std::string& origin, int max_nesting, const std::string& what) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting)
+        throw InputError(origin + " is nested more than " + std::to_string(max_nesting) + " levels deep; not " + what);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+}  // namespace
+
+json read_json_file(const std::string& origin, const std::string& path, std::uintmax_t max_bytes, int max_nesting,
+                    const std::string& what) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) throw InputError(origin + " does not exist or is not a file");
+  const auto bytes = fs::file_size(path, error);
+  if (error || bytes > max_bytes)
+    throw InputError(origin + " is larger than " + std::to_string(max_bytes >> 20) + " MB; not " + what);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(origin + " cannot be read");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  check_nesting(text, origin, max_nesting, what);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& parse) {
+    throw InputError(origin + " is not valid JSON (corrupt or truncated?): " + parse.what());
   }
 }
 

@@ -13,40 +13,36 @@ constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 constexpr float kLargestFloat = std::numeric_limits<float>::max();
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
-// One step of a run of pixels with the steps that are not a complete pair (or triplet) set aside:
-// their values become 0 and their weight 0, the others keep their values and weight 1. The sums then
-// take every pixel without a condition. Choosing in float width, apart from the double sums, is what
-// lets GCC vectorise both loops: a float condition choosing a double keeps the loop scalar.
-// |v| ≤ FLT_MAX is false for NaN and ±Inf alike; `&`, not `&&`, as a short circuit is a branch.
-void mask_pairs(const float* a, const float* b, std::size_t pixels, float* __restrict masked_a,
-                float* __restrict masked_b, float* __restrict weight, float* __restrict infinite) {
+// A run's pixels, as both classes take them.
+constexpr std::size_t kRunPixels = PairedSeriesMoments::kChunkPixels;
+
+// One step of N stacks (a pair, a triplet) over a run of pixels, with the pixels where the step is not
+// complete set aside: their values become 0 and their weight 0, the others keep their values and
+// weight 1. The sums then take every pixel without a condition. Choosing in float width, apart from
+// the double sums, is what lets GCC vectorise the loops: a float condition choosing a double keeps the
+// loop scalar. |v| ≤ FLT_MAX is false for NaN and ±Inf alike; `&`, not `&&`, as a short circuit is a
+// branch. The loops over the N stacks have a constant count and are unrolled; `omp simd` because the
+// pointers in arrays carry no __restrict.
+template <std::size_t N>
+void mask_step(const std::array<const float*, N>& values, std::size_t pixels, const std::array<float*, N>& masked,
+               float* weight, float* infinite) {
+#pragma omp simd
   for (std::size_t p = 0; p < pixels; ++p) {
-    const float va = a[p], vb = b[p];
-    const bool complete = (std::abs(va) <= kLargestFloat) & (std::abs(vb) <= kLargestFloat);
-    masked_a[p] = complete ? va : 0.0f;
-    masked_b[p] = complete ? vb : 0.0f;
+    std::array<float, N> v;
+    bool complete = true;
+    float infinities = 0.0f;
+    for (std::size_t s = 0; s < N; ++s) {
+      v[s] = values[s][p];
+      complete = complete & (std::abs(v[s]) <= kLargestFloat);
+      infinities += std::abs(v[s]) == kInfinity ? 1.0f : 0.0f;
+    }
+    for (std::size_t s = 0; s < N; ++s) masked[s][p] = complete ? v[s] : 0.0f;
     weight[p] = complete ? 1.0f : 0.0f;
-    infinite[p] += (std::abs(va) == kInfinity ? 1.0f : 0.0f) + (std::abs(vb) == kInfinity ? 1.0f : 0.0f);
+    infinite[p] += infinities;
   }
 }
 
-void mask_triplets(const float* a, const float* b, const float* c, std::size_t pixels, float* __restrict masked_a,
-                   float* __restrict masked_b, float* __restrict masked_c, float* __restrict weight,
-                   float* __restrict infinite) {
-  for (std::size_t p = 0; p < pixels; ++p) {
-    const float va = a[p], vb = b[p], vc = c[p];
-    const bool complete =
-        (std::abs(va) <= kLargestFloat) & (std::abs(vb) <= kLargestFloat) & (std::abs(vc) <= kLargestFloat);
-    masked_a[p] = complete ? va : 0.0f;
-    masked_b[p] = complete ? vb : 0.0f;
-    masked_c[p] = complete ? vc : 0.0f;
-    weight[p] = complete ? 1.0f : 0.0f;
-    infinite[p] += (std::abs(va) == kInfinity ? 1.0f : 0.0f) + (std::abs(vb) == kInfinity ? 1.0f : 0.0f) +
-                   (std::abs(vc) == kInfinity ? 1.0f : 0.0f);
-  }
-}
-
-// The moments of one step's complete pairs across a run of pixels, from mask_pairs' output: the same
+// The moments of one step's complete pairs across a run of pixels, from mask_step's output: the same
 // two passes as per pixel, here as vectorised sums across the pixels.
 PairMoments masked_moments(const float* e, const float* r, const float* weight, std::size_t pixels) {
   double pairs = 0, sum_e = 0, sum_r = 0, absolute = 0;
@@ -89,6 +85,58 @@ long long total_of(const float* counts, std::size_t pixels) {
   return total;
 }
 
+// The two passes both classes make over the steps of a run of N stacks: the means first, then the
+// sums around them, which keeps Welford's accuracy without a division per value. Pass 1 masks each
+// step and sums its weights into `count` and its values into `mean`, which then become the means;
+// `end_step(t)` sees the step's masked values while they are in cache. Pass 2 masks each step again
+// and hands each pixel's masked values and their deviations from the means (0 for a step set aside)
+// to `add_deviations(p, values, deviations)`, inlined into the vectorised pixel loop. Returns the
+// ±Inf met.
+template <std::size_t N, typename EndStep, typename AddDeviations>
+long long two_passes(const std::array<const float* const*, N>& stacks, std::size_t steps, std::size_t offset,
+                     std::size_t pixels, const std::array<float*, N>& masked, float* weight, float* infinite,
+                     double* count, const std::array<double*, N>& mean, EndStep end_step,
+                     AddDeviations add_deviations) {
+  const auto step = [&](std::size_t t) {
+    std::array<const float*, N> values;
+    for (std::size_t s = 0; s < N; ++s) values[s] = stacks[s][t] + offset;
+    return values;
+  };
+  std::fill_n(count, pixels, 0.0);
+  for (double* column : mean) std::fill_n(column, pixels, 0.0);
+  std::fill_n(infinite, pixels, 0.0f);
+  for (std::size_t t = 0; t < steps; ++t) {
+    mask_step<N>(step(t), pixels, masked, weight, infinite);
+#pragma omp simd
+    for (std::size_t p = 0; p < pixels; ++p) {
+      count[p] += weight[p];
+      for (std::size_t s = 0; s < N; ++s) mean[s][p] += masked[s][p];
+    }
+    end_step(t);
+  }
+  for (std::size_t p = 0; p < pixels; ++p) {
+    const double divisor = count[p] > 0.0 ? count[p] : 1.0;
+    for (std::size_t s = 0; s < N; ++s) mean[s][p] /= divisor;  // the sums become the means
+  }
+
+  std::array<float, kRunPixels> ignored{};  // the second pass meets the same ±Inf again
+  for (std::size_t t = 0; t < steps; ++t) {
+    mask_step<N>(step(t), pixels, masked, weight, ignored.data());
+#pragma omp simd
+    for (std::size_t p = 0; p < pixels; ++p) {
+      // A set-aside step is 0 with weight 0: (0 − mean)·0 = 0, as the means are finite.
+      const double w = weight[p];
+      std::array<double, N> values, deviations;
+      for (std::size_t s = 0; s < N; ++s) {
+        values[s] = masked[s][p];
+        deviations[s] = (values[s] - mean[s][p]) * w;
+      }
+      add_deviations(p, values, deviations);
+    }
+  }
+  return total_of(infinite, pixels);
+}
+
 // Boost would otherwise compute in long double (slower, and no more than the inputs carry) and throw
 // where an IEEE value says enough.
 using QuietPolicy =
@@ -118,55 +166,31 @@ double correlation_p_value(double r, long long n) {
 void PairedSeriesMoments::compute(const float* const* estimate, const float* const* reference, std::size_t steps,
                                   std::size_t offset, std::size_t pixels, MetricsAccumulator* per_step) {
   if (pixels > kChunkPixels) throw std::logic_error("PairedSeriesMoments: a run holds at most kChunkPixels pixels");
-  for (Column* column : {&pairs_, &mean_estimate_, &mean_reference_, &absolute_sum_, &m2_estimate_, &m2_reference_,
-                         &comoment_, &m2_difference_})
+  for (Column* column : {&absolute_sum_, &m2_estimate_, &m2_reference_, &comoment_, &m2_difference_})
     std::fill_n(column->begin(), pixels, 0.0);
-  std::fill_n(infinite_.begin(), pixels, 0.0f);
   float* const e = masked_estimate_.data();
   float* const r = masked_reference_.data();
   float* const weight = weight_.data();
-  std::array<float, kChunkPixels> ignored{};  // the second pass meets the same ±Inf again
-
-  double* const pairs = pairs_.data();
-  double* const mean_e = mean_estimate_.data();
-  double* const mean_r = mean_reference_.data();
   double* const absolute = absolute_sum_.data();
-  for (std::size_t t = 0; t < steps; ++t) {
-    mask_pairs(estimate[t] + offset, reference[t] + offset, pixels, e, r, weight, infinite_.data());
-    for (std::size_t p = 0; p < pixels; ++p) {
-      const double ev = e[p], rv = r[p];
-      pairs[p] += weight[p];
-      mean_e[p] += ev;
-      mean_r[p] += rv;
-      absolute[p] += std::abs(ev - rv);
-    }
-    if (per_step) per_step[t].merge(MetricsAccumulator(masked_moments(e, r, weight, pixels)));
-  }
-  infinite_values_ = total_of(infinite_.data(), pixels);
-  for (std::size_t p = 0; p < pixels; ++p) {
-    const double divisor = pairs[p] > 0.0 ? pairs[p] : 1.0;
-    mean_e[p] /= divisor;  // the sums become the means
-    mean_r[p] /= divisor;
-  }
-
   double* const m2_e = m2_estimate_.data();
   double* const m2_r = m2_reference_.data();
   double* const comoment = comoment_.data();
   double* const m2_d = m2_difference_.data();
-  for (std::size_t t = 0; t < steps; ++t) {
-    mask_pairs(estimate[t] + offset, reference[t] + offset, pixels, e, r, weight, ignored.data());
-    for (std::size_t p = 0; p < pixels; ++p) {
-      // A set-aside step is 0 with weight 0: (0 − mean)·0 = 0, as the means are finite.
-      const double w = weight[p];
-      const double de = (e[p] - mean_e[p]) * w;
-      const double dr = (r[p] - mean_r[p]) * w;
-      const double dd = de - dr;
-      m2_e[p] += de * de;
-      m2_r[p] += dr * dr;
-      comoment[p] += de * dr;
-      m2_d[p] += dd * dd;
-    }
-  }
+  infinite_values_ = two_passes<2>(
+      {estimate, reference}, steps, offset, pixels, {e, r}, weight, infinite_.data(), pairs_.data(),
+      {mean_estimate_.data(), mean_reference_.data()},
+      [&](std::size_t t) {
+        if (per_step) per_step[t].merge(MetricsAccumulator(masked_moments(e, r, weight, pixels)));
+      },
+      // |e − r| is summed in the second pass, whose values are the first's.
+      [=](std::size_t p, const std::array<double, 2>& value, const std::array<double, 2>& deviation) {
+        const double de = deviation[0], dr = deviation[1], dd = de - dr;
+        absolute[p] += std::abs(value[0] - value[1]);
+        m2_e[p] += de * de;
+        m2_r[p] += dr * dr;
+        comoment[p] += de * dr;
+        m2_d[p] += dd * dd;
+      });
 }
 
 PairMoments PairedSeriesMoments::moments(std::size_t pixel) const {
@@ -186,57 +210,25 @@ PairMoments PairedSeriesMoments::moments(std::size_t pixel) const {
 void TripleSeriesMoments::compute(const float* const* x, const float* const* y, const float* const* z,
                                   std::size_t steps, std::size_t offset, std::size_t pixels) {
   if (pixels > kChunkPixels) throw std::logic_error("TripleSeriesMoments: a run holds at most kChunkPixels pixels");
-  for (Column* column : {&triplets_, &mean_x_, &mean_y_, &mean_z_, &xx_, &yy_, &zz_, &xy_, &xz_, &yz_})
-    std::fill_n(column->begin(), pixels, 0.0);
-  std::fill_n(infinite_.begin(), pixels, 0.0f);
-  float* const xs = masked_x_.data();
-  float* const ys = masked_y_.data();
-  float* const zs = masked_z_.data();
-  float* const weight = weight_.data();
-  std::array<float, kChunkPixels> ignored{};  // the second pass meets the same ±Inf again
-
-  double* const triplets = triplets_.data();
-  double* const mx = mean_x_.data();
-  double* const my = mean_y_.data();
-  double* const mz = mean_z_.data();
-  for (std::size_t t = 0; t < steps; ++t) {
-    mask_triplets(x[t] + offset, y[t] + offset, z[t] + offset, pixels, xs, ys, zs, weight, infinite_.data());
-    for (std::size_t p = 0; p < pixels; ++p) {
-      triplets[p] += weight[p];
-      mx[p] += xs[p];
-      my[p] += ys[p];
-      mz[p] += zs[p];
-    }
-  }
-  infinite_values_ = total_of(infinite_.data(), pixels);
-  for (std::size_t p = 0; p < pixels; ++p) {
-    const double divisor = triplets[p] > 0.0 ? triplets[p] : 1.0;
-    mx[p] /= divisor;
-    my[p] /= divisor;
-    mz[p] /= divisor;
-  }
-
+  for (Column* column : {&xx_, &yy_, &zz_, &xy_, &xz_, &yz_}) std::fill_n(column->begin(), pixels, 0.0);
   double* const sxx = xx_.data();
   double* const syy = yy_.data();
   double* const szz = zz_.data();
   double* const sxy = xy_.data();
   double* const sxz = xz_.data();
   double* const syz = yz_.data();
-  for (std::size_t t = 0; t < steps; ++t) {
-    mask_triplets(x[t] + offset, y[t] + offset, z[t] + offset, pixels, xs, ys, zs, weight, ignored.data());
-    for (std::size_t p = 0; p < pixels; ++p) {
-      const double w = weight[p];
-      const double dx = (xs[p] - mx[p]) * w;
-      const double dy = (ys[p] - my[p]) * w;
-      const double dz = (zs[p] - mz[p]) * w;
-      sxx[p] += dx * dx;
-      syy[p] += dy * dy;
-      szz[p] += dz * dz;
-      sxy[p] += dx * dy;
-      sxz[p] += dx * dz;
-      syz[p] += dy * dz;
-    }
-  }
+  infinite_values_ = two_passes<3>(
+      {x, y, z}, steps, offset, pixels, {masked_x_.data(), masked_y_.data(), masked_z_.data()}, weight_.data(),
+      infinite_.data(), triplets_.data(), {mean_x_.data(), mean_y_.data(), mean_z_.data()}, [](std::size_t) {},
+      [=](std::size_t p, const std::array<double, 3>&, const std::array<double, 3>& deviation) {
+        const double dx = deviation[0], dy = deviation[1], dz = deviation[2];
+        sxx[p] += dx * dx;
+        syy[p] += dy * dy;
+        szz[p] += dz * dz;
+        sxy[p] += dx * dy;
+        sxz[p] += dx * dz;
+        syz[p] += dy * dz;
+      });
 }
 
 TripleCovariance TripleSeriesMoments::covariance(std::size_t pixel) const {

@@ -1,5 +1,6 @@
 #include "support.hpp"
 
+#include <catch2/catch.hpp>
 #include <ogr_spatialref.h>
 #include <unistd.h>
 
@@ -82,6 +83,15 @@ std::vector<float> read_raster(const std::string& path, int band_number) {
                                                      GDT_Float32, 0, 0, nullptr) != CE_None)
     throw std::runtime_error("cannot read " + path);
   return values;
+}
+
+void check_pixel_series(const std::vector<std::vector<float>>& stack, std::size_t p,
+                        const std::vector<double>& expected, double tolerance) {
+  REQUIRE(stack.size() == expected.size());
+  for (std::size_t band = 0; band < expected.size(); ++band) {
+    INFO("pixel " << p << ", band " << band + 1);
+    CHECK_THAT(stack[band][p], Catch::Matchers::WithinAbs(expected[band], tolerance));
+  }
 }
 
 CommandRun run_command(const std::string& name, const json& parameters, const CancelToken* cancel) {

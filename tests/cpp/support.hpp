@@ -41,6 +41,11 @@ void write_stack(const std::string& path, const std::vector<std::vector<float>>&
 std::vector<std::vector<float>> read_stack(const std::string& path);
 std::vector<std::string> read_descriptions(const std::string& path);
 
+// Checks pixel p of a stack from read_stack against `expected`, one value per band, each within
+// `tolerance`; a failure names the pixel and the band.
+void check_pixel_series(const std::vector<std::vector<float>>& stack, std::size_t p,
+                        const std::vector<double>& expected, double tolerance);
+
 struct CommandRun {
   json outputs;
   std::string lines;  // every protocol line the command wrote

@@ -104,6 +104,19 @@ def read(path):
     return values
 
 
+def read_stack(path):
+    """(every band as float64 [band, row, column], nodata (which must be −9999) as NaN; the band
+    descriptions)."""
+    dataset = gdal.Open(str(path))
+    values = dataset.ReadAsArray().astype(np.float64)
+    for band in range(dataset.RasterCount):
+        nodata = dataset.GetRasterBand(band + 1).GetNoDataValue()
+        assert nodata == -9999, f"{path}: nodata {nodata}"
+        values[band][values[band] == nodata] = np.nan
+    descriptions = [dataset.GetRasterBand(b + 1).GetDescription() for b in range(dataset.RasterCount)]
+    return values, descriptions
+
+
 def grid(path):
     """(width, height, geotransform, EPSG code) of a raster."""
     dataset = gdal.Open(str(path))

@@ -16,7 +16,6 @@ import csv
 
 import numpy as np
 import pytest
-from osgeo import gdal
 
 import qgis_process_helpers as helpers
 from qgis_process_helpers import SAMPLE_PROJECTS
@@ -34,17 +33,6 @@ OUTPUTS = {
 }
 SWEPT_HIDDEN = ("4", "8", "12")  # the model's VALUES
 REPEATS = 2
-
-
-def stack(path):
-    dataset = gdal.Open(str(path))
-    values = dataset.ReadAsArray().astype(np.float64)
-    for band in range(dataset.RasterCount):
-        nodata = dataset.GetRasterBand(band + 1).GetNoDataValue()
-        assert nodata == -9999, f"{path}: nodata {nodata}"
-        values[band][values[band] == nodata] = np.nan
-    descriptions = [dataset.GetRasterBand(b + 1).GetDescription() for b in range(dataset.RasterCount)]
-    return values, descriptions
 
 
 def arguments(scene_dir, output_dir, **values):
@@ -91,10 +79,10 @@ def test_sweep_chooses_and_passes_on_the_hidden_neurons(run):
 
 def test_reconstruction_covers_the_series_and_beats_the_model_soil_moisture(run):
     scene_dir, output_dir, results = run
-    reconstructed, descriptions = stack(output_dir / "reconstructed.tif")
-    truth, truth_dates = stack(scene_dir / "truth_sm.tif")
-    model_sm, _ = stack(scene_dir / "gldas_sm.tif")
-    soil_temperature, _ = stack(scene_dir / "gldas_st.tif")
+    reconstructed, descriptions = helpers.read_stack(output_dir / "reconstructed.tif")
+    truth, truth_dates = helpers.read_stack(scene_dir / "truth_sm.tif")
+    model_sm, _ = helpers.read_stack(scene_dir / "gldas_sm.tif")
+    soil_temperature, _ = helpers.read_stack(scene_dir / "gldas_st.tif")
     assert reconstructed.shape == truth.shape == (SCENE["DAYS"], SCENE["HEIGHT"], SCENE["WIDTH"])
     assert descriptions == truth_dates
     assert results["reconstruct:CELLS"] == SCENE["WIDTH"] * SCENE["HEIGHT"]
@@ -117,8 +105,8 @@ def test_reconstruction_covers_the_series_and_beats_the_model_soil_moisture(run)
 
 def test_metric_and_count_maps_agree_with_the_results(run):
     _, output_dir, results = run
-    metrics, names = stack(output_dir / "metrics.tif")
-    counts, _ = stack(output_dir / "counts.tif")
+    metrics, names = helpers.read_stack(output_dir / "metrics.tif")
+    counts, _ = helpers.read_stack(output_dir / "counts.tif")
     assert len(names) == 16 and names[13] == "RMSE overall"
     trained = counts[2] > 0
     assert int(trained.sum()) == results["reconstruct:TRAINED_CELLS"]

@@ -1,5 +1,5 @@
-"""Tiny rasters for the plugin tests, written and read back with GDAL; a recording feedback;
-runs that must fail or be cancelled."""
+"""Tiny rasters for the plugin tests, written and read back with GDAL; the registered algorithms; a
+recording feedback; runs that must fail or be cancelled."""
 
 import json
 import shlex
@@ -7,11 +7,14 @@ import shlex
 import numpy as np
 import pytest
 from osgeo import gdal, osr
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
 
 gdal.UseExceptions()
 
 OUTPUT_NODATA = -9999.0
+# The nodata the tests give their input stacks: not OUTPUT_NODATA, so an input's nodata that reaches
+# an output unchanged does not pass for the output's.
+INPUT_NODATA = -32768.0
 UTM_32N = 32632
 # A 30 m grid in UTM zone 32N (northern Italy), north-up.
 DEFAULT_ORIGIN = (600000.0, 5000000.0)
@@ -87,6 +90,13 @@ def assert_pixels(path, expected, rel=1e-6, abs_tolerance=1e-6):
                          for row in np.atleast_2d(np.array(expected, dtype=object))], dtype=float)
     assert values.shape == expected.shape
     np.testing.assert_allclose(values, expected, rtol=rel, atol=abs_tolerance)
+
+
+def algorithm(algorithm_id):
+    """The registered algorithm ALGORITHM_ID ("smr:…"), a new instance."""
+    created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
+    assert created is not None, f"{algorithm_id} is not registered"
+    return created
 
 
 class RecordingFeedback(QgsProcessingFeedback):

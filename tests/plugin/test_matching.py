@@ -8,16 +8,18 @@ import json
 import numpy as np
 import pytest
 from osgeo import ogr, osr
-from qgis.core import NULL, QgsApplication, QgsVectorLayer
+from qgis.core import NULL, QgsVectorLayer
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from raster_helpers import (
     CANCELLABLE_SIZE,
     DEFAULT_ORIGIN,
     DEFAULT_PIXEL_SIZE,
+    INPUT_NODATA,
     OUTPUT_NODATA,
     UTM_32N,
     RecordingFeedback,
+    algorithm,
     error_of,
     read_stack,
     run_cancelled_at_first_progress,
@@ -25,14 +27,7 @@ from raster_helpers import (
     write_stack,
 )
 
-INPUT_NODATA = -32768.0
 ND = OUTPUT_NODATA
-
-
-def algorithm(algorithm_id):
-    created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
-    assert created is not None, algorithm_id
-    return created
 
 
 def features_of(path):

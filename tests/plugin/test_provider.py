@@ -6,6 +6,7 @@ import pytest
 from qgis.core import QgsApplication, QgsProcessingParameterDefinition
 
 from conftest import REPO_ROOT
+from raster_helpers import algorithm
 
 RASTER_ALGORITHM_IDS = (
     "smr:spectralindex",
@@ -27,12 +28,6 @@ VALIDATION_ALGORITHM_IDS = ("smr:temporalmetrics", "smr:triplecollocation", "smr
                             "smr:timematching")
 ALGORITHM_IDS = (RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS + STACK_ALGORITHM_IDS
                  + SWEEP_ALGORITHM_IDS + VALIDATION_ALGORITHM_IDS)
-
-
-def algorithm(algorithm_id):
-    created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
-    assert created is not None, f"{algorithm_id} is not registered"
-    return created
 
 
 def test_metadata_declares_a_processing_provider():

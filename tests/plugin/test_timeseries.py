@@ -9,12 +9,14 @@ import re
 
 import numpy as np
 import pytest
-from qgis.core import QgsApplication, QgsProcessingParameterDefinition
+from qgis.core import QgsProcessingParameterDefinition
 
 from raster_helpers import (
     CANCELLABLE_SIZE,
+    INPUT_NODATA,
     OUTPUT_NODATA,
     RecordingFeedback,
+    algorithm,
     error_of,
     read_stack,
     run_cancelled_at_first_progress,
@@ -22,7 +24,6 @@ from raster_helpers import (
     write_stack,
 )
 
-INPUT_NODATA = -32768.0
 DAYS = 60
 FIRST_DAY = datetime.date(2015, 4, 1)
 DATES = [(FIRST_DAY + datetime.timedelta(days=day)).isoformat() for day in range(DAYS)]
@@ -34,12 +35,6 @@ SMALL_NETWORKS = {"HIDDEN": "4", "EPOCHS": 100, "THREADS": 1}
 def smooth_target(a, b):
     """The exact function the networks have to learn."""
     return 0.2 + 0.1 * np.tanh(a) - 0.05 * b
-
-
-def algorithm(algorithm_id):
-    created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
-    assert created is not None, algorithm_id
-    return created
 
 
 # --- the algorithms as QGIS shows them ------------------------------------------------------------

@@ -8,12 +8,14 @@ import re
 
 import numpy as np
 import pytest
-from qgis.core import NULL, QgsApplication, QgsVectorLayer
+from qgis.core import NULL, QgsVectorLayer
 
 from raster_helpers import (
     CANCELLABLE_SIZE,
+    INPUT_NODATA,
     OUTPUT_NODATA,
     RecordingFeedback,
+    algorithm,
     error_of,
     read_stack,
     run_cancelled_at_first_progress,
@@ -21,16 +23,9 @@ from raster_helpers import (
     write_stack,
 )
 
-INPUT_NODATA = -32768.0
 ND = OUTPUT_NODATA
 DATES = [f"2020-06-{day:02d}" for day in range(1, 6)]
 TEMPORAL_BANDS = ["r", "p_value", "rmse", "ubrmse", "bias", "mae", "n"]
-
-
-def algorithm(algorithm_id):
-    created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
-    assert created is not None, algorithm_id
-    return created
 
 
 def images_in(path):

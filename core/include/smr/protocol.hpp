@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -28,6 +29,14 @@ std::string temporary_name(const std::string& target, const std::string& tag);
 // Writes `text` to `path` under its temporary name and renames it into place, so a failed run leaves
 // neither a half-written file nor loses the previous one. Errors name `key`, the parameter.
 void write_file_atomically(const std::string& key, const std::string& path, const std::string& text);
+
+// The JSON document in the file at `path` (a model or a mapping file, say). A file larger than
+// `max_bytes`, or nested deeper than `max_nesting`, is refused before it is parsed: such a file is
+// not what `what` names ("a model file"), and a hostile one would otherwise exhaust memory, or the
+// stack when nlohmann destroys its values recursively. Errors start with `origin`, e.g.
+// "MODEL: model file '<path>'".
+json read_json_file(const std::string& origin, const std::string& path, std::uintmax_t max_bytes, int max_nesting,
+                    const std::string& what);
 
 // The run was cancelled (SIGTERM/SIGINT, or the caller's cancel token).
 class Cancelled : public std::runtime_error {

@@ -58,7 +58,7 @@ struct TripleCovariance {
 // The same moments for three stacks: triplets where all three values are finite.
 class TripleSeriesMoments {
  public:
-  static constexpr std::size_t kChunkPixels = 256;
+  static constexpr std::size_t kChunkPixels = PairedSeriesMoments::kChunkPixels;
 
   void compute(const float* const* x, const float* const* y, const float* const* z, std::size_t steps,
                std::size_t offset, std::size_t pixels);

@@ -12,7 +12,6 @@
 #include <optional>
 #include <sstream>
 
-#include "groups.hpp"
 #include "smr/commands.hpp"
 #include "smr/dates.hpp"
 #include "smr/metrics.hpp"
@@ -20,6 +19,7 @@
 #include "smr/sampling.hpp"
 #include "smr/series_moments.hpp"
 #include "smr/time_stacks.hpp"
+#include "table_values.hpp"
 
 namespace smr {
 
@@ -514,25 +514,6 @@ json run_collocation_stacks(const Params& params, const CollocationOptions& base
 const std::vector<std::string> kTableFields = {"x", "y", "z", "groups"};
 const std::string kAllRows = "(all)";
 
-std::vector<std::optional<double>> table_values(const json& table, const std::string& field) {
-  const auto it = table.find(field);
-  if (it == table.end() || !it->is_array())
-    throw InputError("TABLE." + field + " must be a list of numbers (null for a missing value), got " +
-                     (it == table.end() ? std::string("nothing") : describe(*it)));
-  std::vector<std::optional<double>> values;
-  for (const json& item : *it) {
-    if (item.is_null()) {
-      values.emplace_back();
-      continue;
-    }
-    if (!item.is_number() || !std::isfinite(item.get<double>()))
-      throw InputError("TABLE." + field + "[" + std::to_string(values.size()) + "] is " + describe(item) +
-                       ": valid values are finite numbers, or null for a missing value");
-    values.emplace_back(item.get<double>());
-  }
-  return values;
-}
-
 json dataset_json(const CollocatedDataset& dataset) {
   json fields = json::object();
   for (int quantity = 0; quantity < kQuantities; ++quantity)
@@ -548,8 +529,9 @@ json run_collocation_table(const json& table, const CollocationOptions& options,
   for (const auto& item : table.items())
     if (std::find(kTableFields.begin(), kTableFields.end(), item.key()) == kTableFields.end())
       throw InputError("TABLE has no field '" + item.key() + "': its fields are x, y, z and groups (optional)");
-  const std::array<std::vector<std::optional<double>>, 3> columns = {table_values(table, "x"), table_values(table, "y"),
-                                                                     table_values(table, "z")};
+  const std::array<std::vector<std::optional<double>>, 3> columns = {optional_numbers(table, "TABLE", "x"),
+                                                                     optional_numbers(table, "TABLE", "y"),
+                                                                     optional_numbers(table, "TABLE", "z")};
   const std::size_t rows = columns[0].size();
   for (int d = 1; d < 3; ++d)
     if (columns[d].size() != rows)

@@ -7,6 +7,7 @@
 #include "smr/raster.hpp"
 #include "smr/time_matching.hpp"
 #include "smr/time_stacks.hpp"
+#include "table_values.hpp"
 
 #include <gdal_priv.h>
 
@@ -78,22 +79,11 @@ std::string count_of(long long count, const std::string& noun) {
 
 // ---- SERIES mode ----------------------------------------------------------------------------------
 
+// The rescaling works on NaN for a missing value, as in a stack.
 std::vector<double> series_values(const json& series, const std::string& field) {
-  const auto found = series.find(field);
-  if (found == series.end() || !found->is_array())
-    throw InputError("SERIES." + field + " must be a list of numbers (null for a missing value), got " +
-                     (found == series.end() ? std::string("nothing") : describe(*found)));
   std::vector<double> values;
-  for (const json& item : *found) {
-    if (item.is_null()) {
-      values.push_back(std::numeric_limits<double>::quiet_NaN());
-      continue;
-    }
-    if (!item.is_number() || !std::isfinite(item.get<double>()))
-      throw InputError("SERIES." + field + "[" + std::to_string(values.size()) + "] is " + describe(item) +
-                       ": valid values are finite numbers, or null for a missing value");
-    values.push_back(item.get<double>());
-  }
+  for (const std::optional<double>& value : optional_numbers(series, "SERIES", field))
+    values.push_back(value.value_or(std::numeric_limits<double>::quiet_NaN()));
   return values;
 }
 
@@ -429,7 +419,6 @@ json run_cdf_matching(const Params& params, Reporter& reporter) {
 // ---- smr timematching -----------------------------------------------------------------------------
 
 constexpr double kMostWindowHours = 87600.0;  // ten years: a wider window is no longer a match
-const std::string kNoGroup = "(none)";
 
 std::vector<double> time_list(const Params& params, const std::string& key) {
   const json& list = params.value(key);
@@ -455,11 +444,7 @@ std::vector<double> time_list(const Params& params, const std::string& key) {
 std::string group_label(const json& item, const std::string& key, std::size_t index) {
   if (item.is_string()) return item.get<std::string>();
   if (item.is_null()) return kNoGroup;
-  if (item.is_number() && std::isfinite(item.get<double>())) {
-    const double value = item.get<double>();
-    if (std::abs(value) < 1e15 && std::floor(value) == value) return std::to_string(static_cast<long long>(value));
-    return json(value).dump();
-  }
+  if (item.is_number() && std::isfinite(item.get<double>())) return number_label(item.get<double>());
   throw InputError(key + "[" + std::to_string(index) + "] is " + describe(item) +
                    ": valid values are strings or numbers (e.g. station ids), or null for a row without a group");
 }

@@ -1,10 +1,10 @@
 // Validation: agreement of an estimate with a reference, from pairs or from two rasters (DESIGN §5;
 // paper 001 eq. 1-3, paper 003 §2.2.2).
-#include "groups.hpp"
 #include "smr/commands.hpp"
 #include "smr/metrics.hpp"
 #include "smr/raster.hpp"
 #include "smr/sampling.hpp"
+#include "table_values.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -47,29 +47,6 @@ void report_pairs(long long valid, long long skipped, const std::string& hint, R
 
 // ---- PAIRS mode ----------------------------------------------------------------------------------
 
-const json& pairs_field(const json& pairs, const std::string& field) {
-  const auto it = pairs.find(field);
-  if (it == pairs.end() || !it->is_array())
-    throw InputError("PAIRS." + field + " must be a list of numbers (null for a missing value), got " +
-                     (it == pairs.end() ? std::string("nothing") : describe(*it)));
-  return *it;
-}
-
-std::vector<std::optional<double>> pair_values(const json& pairs, const std::string& field) {
-  std::vector<std::optional<double>> values;
-  for (const json& item : pairs_field(pairs, field)) {
-    if (item.is_null()) {
-      values.emplace_back();
-      continue;
-    }
-    if (!item.is_number() || !std::isfinite(item.get<double>()))
-      throw InputError("PAIRS." + field + "[" + std::to_string(values.size()) + "] is " + describe(item) +
-                       ": valid values are finite numbers, or null for a missing value");
-    values.emplace_back(item.get<double>());
-  }
-  return values;
-}
-
 json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t seed, Reporter& reporter) {
   if (!pairs.is_object())
     throw InputError("PAIRS must be an object {\"estimate\": [...], \"reference\": [...], \"groups\": [...]}, got " +
@@ -77,8 +54,8 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
   for (const auto& item : pairs.items())
     if (std::find(kPairsFields.begin(), kPairsFields.end(), item.key()) == kPairsFields.end())
       throw InputError("PAIRS has no field '" + item.key() + "': its fields are estimate, reference and groups (optional)");
-  const auto estimate = pair_values(pairs, "estimate");
-  const auto reference = pair_values(pairs, "reference");
+  const auto estimate = optional_numbers(pairs, "PAIRS", "estimate");
+  const auto reference = optional_numbers(pairs, "PAIRS", "reference");
   if (reference.size() != estimate.size())
     throw InputError("PAIRS.reference has " + count_of(reference.size(), "value") + " but PAIRS.estimate has " +
                      count_of(estimate.size(), "value") + ": give one reference value per estimate");

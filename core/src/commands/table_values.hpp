@@ -1,9 +1,13 @@
-// Group names of table parameters (PAIRS.groups of validationmetrics, TABLE.groups of
-// triplecollocation): one per row, a station id as a number or a name. Both commands sort their
-// per-group results the same way, so a user reads the tables of one station network side by side.
+// Values of table parameters, one per row: numbers, null for a missing value (PAIRS.estimate of
+// validationmetrics, TABLE.x of triplecollocation, SERIES.source of cdfmatching), and group names, a
+// station id as a number or a name (PAIRS.groups, TABLE.groups, the groups of timematching). The
+// commands read them alike and name a wrong entry by its place, e.g. PAIRS.estimate[3]; validation and
+// collocation sort their per-group results the same way, so a user reads the tables of one station
+// network side by side.
 #pragma once
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +15,28 @@
 #include "smr/protocol.hpp"
 
 namespace smr {
+
+// The list `table[field]`, the table being the parameter `key` (e.g. PAIRS): its numbers, with null
+// for a missing value.
+inline std::vector<std::optional<double>> optional_numbers(const json& table, const std::string& key,
+                                                           const std::string& field) {
+  const auto list = table.find(field);
+  if (list == table.end() || !list->is_array())
+    throw InputError(key + "." + field + " must be a list of numbers (null for a missing value), got " +
+                     (list == table.end() ? std::string("nothing") : describe(*list)));
+  std::vector<std::optional<double>> values;
+  for (const json& item : *list) {
+    if (item.is_null()) {
+      values.emplace_back();
+      continue;
+    }
+    if (!item.is_number() || !std::isfinite(item.get<double>()))
+      throw InputError(key + "." + field + "[" + std::to_string(values.size()) + "] is " + describe(item) +
+                       ": valid values are finite numbers, or null for a missing value");
+    values.emplace_back(item.get<double>());
+  }
+  return values;
+}
 
 // Rows whose group is null form this group, so a missing id never drops a row unseen.
 inline const std::string kNoGroup = "(none)";
