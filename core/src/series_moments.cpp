@@ -4,6 +4,7 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace smr {
 
@@ -16,29 +17,26 @@ constexpr float kInfinity = std::numeric_limits<float>::infinity();
 // A run's pixels, as both classes take them.
 constexpr std::size_t kRunPixels = PairedSeriesMoments::kChunkPixels;
 
-// One step of N stacks (a pair, a triplet) over a run of pixels, with the pixels where the step is not
-// complete set aside: their values become 0 and their weight 0, the others keep their values and
-// weight 1. The sums then take every pixel without a condition. Choosing in float width, apart from
-// the double sums, is what lets GCC vectorise the loops: a float condition choosing a double keeps the
-// loop scalar. |v| ≤ FLT_MAX is false for NaN and ±Inf alike; `&`, not `&&`, as a short circuit is a
-// branch. The loops over the N stacks have a constant count and are unrolled; `omp simd` because the
-// pointers in arrays carry no __restrict.
-template <std::size_t N>
-void mask_step(const std::array<const float*, N>& values, std::size_t pixels, const std::array<float*, N>& masked,
-               float* weight, float* infinite) {
+// The helpers below take N stacks (a pair, a triplet) as the indices std::index_sequence<S...> and reach
+// each stack's arrays as `array[S]` in fold expressions, not in a loop over the stacks: GCC 12
+// vectorises a pixel loop only when it holds no inner loop. `omp simd` because pointers held in arrays
+// carry no __restrict.
+
+// One step of N stacks over a run of pixels, with the pixels where the step is not complete set aside:
+// their values become 0 and their weight 0, the others keep their values and weight 1. The sums then
+// take every pixel without a condition. Choosing in float width, apart from the double sums, is what
+// lets GCC vectorise the loops: a float condition choosing a double keeps the loop scalar.
+// |v| ≤ FLT_MAX is false for NaN and ±Inf alike; `&`, not `&&`, as a short circuit is a branch.
+template <std::size_t... S>
+void mask_step(std::index_sequence<S...>, const std::array<const float*, sizeof...(S)>& values, std::size_t pixels,
+               const std::array<float*, sizeof...(S)>& masked, float* weight, float* infinite) {
 #pragma omp simd
   for (std::size_t p = 0; p < pixels; ++p) {
-    std::array<float, N> v;
-    bool complete = true;
-    float infinities = 0.0f;
-    for (std::size_t s = 0; s < N; ++s) {
-      v[s] = values[s][p];
-      complete = complete & (std::abs(v[s]) <= kLargestFloat);
-      infinities += std::abs(v[s]) == kInfinity ? 1.0f : 0.0f;
-    }
-    for (std::size_t s = 0; s < N; ++s) masked[s][p] = complete ? v[s] : 0.0f;
+    const float v[] = {values[S][p]...};
+    const bool complete = (... & (std::abs(v[S]) <= kLargestFloat));
+    ((masked[S][p] = complete ? v[S] : 0.0f), ...);
     weight[p] = complete ? 1.0f : 0.0f;
-    infinite[p] += infinities;
+    infinite[p] += (... + (std::abs(v[S]) == kInfinity ? 1.0f : 0.0f));
   }
 }
 
@@ -89,49 +87,39 @@ long long total_of(const float* counts, std::size_t pixels) {
 // sums around them, which keeps Welford's accuracy without a division per value. Pass 1 masks each
 // step and sums its weights into `count` and its values into `mean`, which then become the means;
 // `end_step(t)` sees the step's masked values while they are in cache. Pass 2 masks each step again
-// and hands each pixel's masked values and their deviations from the means (0 for a step set aside)
-// to `add_deviations(p, values, deviations)`, inlined into the vectorised pixel loop. Returns the
-// ±Inf met.
-template <std::size_t N, typename EndStep, typename AddDeviations>
-long long two_passes(const std::array<const float* const*, N>& stacks, std::size_t steps, std::size_t offset,
-                     std::size_t pixels, const std::array<float*, N>& masked, float* weight, float* infinite,
-                     double* count, const std::array<double*, N>& mean, EndStep end_step,
-                     AddDeviations add_deviations) {
-  const auto step = [&](std::size_t t) {
-    std::array<const float*, N> values;
-    for (std::size_t s = 0; s < N; ++s) values[s] = stacks[s][t] + offset;
-    return values;
-  };
+// and hands each pixel's deviations from the means (0 for a step set aside), one argument per stack,
+// to `add_deviations(p, deviation...)`, inlined into the pixel loop. Returns the ±Inf met.
+template <std::size_t... S, typename EndStep, typename AddDeviations>
+long long two_passes(std::index_sequence<S...> each, const std::array<const float* const*, sizeof...(S)>& stacks,
+                     std::size_t steps, std::size_t offset, std::size_t pixels,
+                     const std::array<float*, sizeof...(S)>& masked, float* weight, float* infinite, double* count,
+                     const std::array<double*, sizeof...(S)>& mean, EndStep end_step, AddDeviations add_deviations) {
+  const auto step = [&](std::size_t t) { return std::array<const float*, sizeof...(S)>{(stacks[S][t] + offset)...}; };
   std::fill_n(count, pixels, 0.0);
-  for (double* column : mean) std::fill_n(column, pixels, 0.0);
+  (std::fill_n(mean[S], pixels, 0.0), ...);
   std::fill_n(infinite, pixels, 0.0f);
   for (std::size_t t = 0; t < steps; ++t) {
-    mask_step<N>(step(t), pixels, masked, weight, infinite);
+    mask_step(each, step(t), pixels, masked, weight, infinite);
 #pragma omp simd
     for (std::size_t p = 0; p < pixels; ++p) {
       count[p] += weight[p];
-      for (std::size_t s = 0; s < N; ++s) mean[s][p] += masked[s][p];
+      ((mean[S][p] += masked[S][p]), ...);
     }
     end_step(t);
   }
   for (std::size_t p = 0; p < pixels; ++p) {
     const double divisor = count[p] > 0.0 ? count[p] : 1.0;
-    for (std::size_t s = 0; s < N; ++s) mean[s][p] /= divisor;  // the sums become the means
+    ((mean[S][p] /= divisor), ...);  // the sums become the means
   }
 
   std::array<float, kRunPixels> ignored{};  // the second pass meets the same ±Inf again
   for (std::size_t t = 0; t < steps; ++t) {
-    mask_step<N>(step(t), pixels, masked, weight, ignored.data());
+    mask_step(each, step(t), pixels, masked, weight, ignored.data());
 #pragma omp simd
     for (std::size_t p = 0; p < pixels; ++p) {
       // A set-aside step is 0 with weight 0: (0 − mean)·0 = 0, as the means are finite.
       const double w = weight[p];
-      std::array<double, N> values, deviations;
-      for (std::size_t s = 0; s < N; ++s) {
-        values[s] = masked[s][p];
-        deviations[s] = (values[s] - mean[s][p]) * w;
-      }
-      add_deviations(p, values, deviations);
+      add_deviations(p, ((masked[S][p] - mean[S][p]) * w)...);
     }
   }
   return total_of(infinite, pixels);
@@ -176,16 +164,16 @@ void PairedSeriesMoments::compute(const float* const* estimate, const float* con
   double* const m2_r = m2_reference_.data();
   double* const comoment = comoment_.data();
   double* const m2_d = m2_difference_.data();
-  infinite_values_ = two_passes<2>(
-      {estimate, reference}, steps, offset, pixels, {e, r}, weight, infinite_.data(), pairs_.data(),
-      {mean_estimate_.data(), mean_reference_.data()},
+  infinite_values_ = two_passes(
+      std::make_index_sequence<2>(), {estimate, reference}, steps, offset, pixels, {e, r}, weight, infinite_.data(),
+      pairs_.data(), {mean_estimate_.data(), mean_reference_.data()},
       [&](std::size_t t) {
         if (per_step) per_step[t].merge(MetricsAccumulator(masked_moments(e, r, weight, pixels)));
       },
-      // |e − r| is summed in the second pass, whose values are the first's.
-      [=](std::size_t p, const std::array<double, 2>& value, const std::array<double, 2>& deviation) {
-        const double de = deviation[0], dr = deviation[1], dd = de - dr;
-        absolute[p] += std::abs(value[0] - value[1]);
+      // |e − r| is summed in the second pass, whose masked values are the first's.
+      [=](std::size_t p, double de, double dr) {
+        const double ev = e[p], rv = r[p], dd = de - dr;
+        absolute[p] += std::abs(ev - rv);
         m2_e[p] += de * de;
         m2_r[p] += dr * dr;
         comoment[p] += de * dr;
@@ -217,11 +205,11 @@ void TripleSeriesMoments::compute(const float* const* x, const float* const* y, 
   double* const sxy = xy_.data();
   double* const sxz = xz_.data();
   double* const syz = yz_.data();
-  infinite_values_ = two_passes<3>(
-      {x, y, z}, steps, offset, pixels, {masked_x_.data(), masked_y_.data(), masked_z_.data()}, weight_.data(),
-      infinite_.data(), triplets_.data(), {mean_x_.data(), mean_y_.data(), mean_z_.data()}, [](std::size_t) {},
-      [=](std::size_t p, const std::array<double, 3>&, const std::array<double, 3>& deviation) {
-        const double dx = deviation[0], dy = deviation[1], dz = deviation[2];
+  infinite_values_ = two_passes(
+      std::make_index_sequence<3>(), {x, y, z}, steps, offset, pixels,
+      {masked_x_.data(), masked_y_.data(), masked_z_.data()}, weight_.data(), infinite_.data(), triplets_.data(),
+      {mean_x_.data(), mean_y_.data(), mean_z_.data()}, [](std::size_t) {},
+      [=](std::size_t p, double dx, double dy, double dz) {
         sxx[p] += dx * dx;
         syy[p] += dy * dy;
         szz[p] += dz * dz;
