@@ -390,6 +390,13 @@ def _agreement(estimate, truth, where):
             "r": float(np.corrcoef(estimate[both], truth[both])[0, 1]), "n": int(both.sum())}
 
 
+def require_written(report_file, files):
+    """Stop when a model run named in REPORT_FILE left out any of FILES ({name: path or None})."""
+    missing = [name for name, path in files.items() if not path or not Path(path).exists()]
+    if missing:
+        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+
+
 def summarise_paper001(data_dir, folder):
     """Paper 001's model (qgis_process --json): the sweep, the reconstruction and a check of it on
     the days it was not trained on, against the scene's truth."""
@@ -403,9 +410,7 @@ def summarise_paper001(data_dir, folder):
              "counts": results.get("reconstruct:SAMPLE_COUNTS"),
              "sweep_csv": results.get("sweep:SWEEP_CSV"),
              "sweep_report": results.get("sweep:SWEEP_REPORT")}
-    missing = [name for name, path in files.items() if not path or not Path(path).is_file()]
-    if missing:
-        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    require_written(report_file, files)
     # The workflow trains on band numbers "first:last" from band 1; the days after are unseen.
     period = str(report.get("inputs", {}).get("TRAINING_PERIOD", ""))
     first_unseen = int(period.split(":")[1]) if re.fullmatch(r"1:\d+", period) else 0
@@ -504,11 +509,8 @@ def summarise_validation(data_dir, folder):
              "reports": [results.get(key) for key in ("metrics:METRICS_REPORT",
                                                       "collocation:COLLOCATION_REPORT",
                                                       "matched_metrics:MATCHED_REPORT")]}
-    missing = [name for name, path in files.items() if name != "reports" and
-               (not path or not Path(path).is_file())]
-    missing += [path or "a report" for path in files["reports"] if not path or not Path(path).is_file()]
-    if missing:
-        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    require_written(report_file, {**{name: path for name, path in files.items() if name != "reports"},
+                                  **{f"report {i + 1}": path for i, path in enumerate(files["reports"])}})
     known = json.loads((data_dir / "scene.json").read_text())["triple_collocation"]
     # Bands 4-6: the error standard deviation of X, Y, Z in their own units.
     collocation = read_stack(files["collocation_maps"])
@@ -583,9 +585,7 @@ def summarise_insitu(folder):
     summary["files"] = [results.get(key) for key in ("match:PAIRS", "rescale:RESCALED_PAIRS",
                                                      "rescale:MAPPING", "raw:RAW_REPORT",
                                                      "rescaled:RESCALED_REPORT")]
-    missing = [path or "an output" for path in summary["files"] if not path or not Path(path).exists()]
-    if missing:
-        raise SystemExit(f"{report_file}: the model did not write {', '.join(missing)}")
+    require_written(report_file, {f"output {i + 1}": path for i, path in enumerate(summary["files"])})
     # CDF matching moves the satellite's % saturation onto the probe's m³/m³: the bias must vanish.
     summary["passed"] = summary["rescaled:BIAS"] is not None and abs(summary["rescaled:BIAS"]) < 0.01
     return summary
