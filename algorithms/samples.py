@@ -5,7 +5,7 @@ numeric fields of a vector layer, read here and sent to the core as JSON, or fro
 core reads and aligns itself. What they return is an HTML report and numbers, not rasters, so they
 have neither creation options nor pixel counts.
 
-NetworkParameters declares the settings of BP-network training (HIDDEN … BATCH_SIZE, the keys of
+NetworkParameters declares the settings of BP-network training (HIDDEN … MAX_MEMORY_MB, the keys of
 smr trainmlp) for every algorithm that trains networks, so their labels, defaults and option orders
 are the same everywhere.
 """
@@ -89,6 +89,7 @@ class NetworkParameters:
     MU_MAX = "MU_MAX"
     LEARNING_RATE = "LEARNING_RATE"
     BATCH_SIZE = "BATCH_SIZE"
+    MAX_MEMORY_MB = "MAX_MEMORY_MB"
 
     # Option indexes are public API (saved models store them): append, never reorder.
     ACTIVATION_CHOICES = (
@@ -105,7 +106,7 @@ class NetworkParameters:
 
     # Solver details few users change, in the advanced group wherever they are declared.
     SOLVER_KEYS = (OUTPUT_ACTIVATION, MIN_GRADIENT, MU, MU_DEC, MU_INC, MU_MAX, LEARNING_RATE,
-                   BATCH_SIZE)
+                   BATCH_SIZE, MAX_MEMORY_MB)
     RATIO_KEYS = (TRAIN_RATIO, VALIDATION_RATIO, TEST_RATIO)
 
     def add_sample_layer_parameters(self, alternative):
@@ -124,7 +125,7 @@ class NetworkParameters:
 
     def add_network_parameters(self, hidden="10", ratios=(0.7, 0.15, 0.15),
                                normalisation="minus_one_one", divisions=4, advanced=()):
-        """HIDDEN … BATCH_SIZE with these defaults; `divisions`: how many of DIVISION_CHOICES
+        """HIDDEN … MAX_MEMORY_MB with these defaults; `divisions`: how many of DIVISION_CHOICES
         the command accepts (the first ones); keys in `advanced` join SOLVER_KEYS there."""
         advanced = set(self.SOLVER_KEYS) | set(advanced)
 
@@ -172,6 +173,14 @@ class NetworkParameters:
         number(self.MU_MAX, self.tr("Maximum μ"), 1e10)
         number(self.LEARNING_RATE, self.tr("Learning rate (Adam)"), 1e-3)
         number(self.BATCH_SIZE, self.tr("Batch size (Adam)"), 32, minimum=1, integer=True)
+        memory = number(self.MAX_MEMORY_MB, self.tr("Memory limit of the training (MB)"), 4096,
+                        minimum=16, maximum=1048576, integer=True)
+        memory.setHelp(self.tr(
+            "The core estimates the memory the training needs (Levenberg–Marquardt: the Jacobian, "
+            "samples × weights, and three weights × weights matrices per restart; Adam: a batch's "
+            "Jacobian; restarts or cells that run at once count once each) and stops with a message "
+            "before training when the estimate is above this limit. Raise it if the machine has "
+            "the memory free."))
 
     def check_ratios(self, parameters, context):
         ratios = [self.parameterAsDouble(parameters, key, context) for key in self.RATIO_KEYS]

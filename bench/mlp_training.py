@@ -34,6 +34,11 @@ SMR_BUILD_BENCH) trains them with smr's core, OpenMP across networks; scikit-lea
 datasets in a loop (lbfgs on all of them, adam on the first --many-adam networks). Both are scored
 on the same held-out 10 % of every cell.
 
+Part 3, every epoch (issue 11): a 4-7-1 network on 300 samples for 1000 epochs without early
+stopping, 5 restarts, one thread, timed as shipped and with glibc's trimming off
+(MALLOC_TRIM_THRESHOLD_): wall, user and system seconds. A trainer that allocates per epoch is
+several times slower as shipped; smr's must take the same time both ways.
+
 The table goes to stdout and to bench/results/mlp_training-<date>.txt and .json (bench/results/ is
 not committed). Benchmarks are not tests: compare the ratios measured in the same run.
 """
@@ -112,11 +117,80 @@ def run_smr(smr, command, request):
     raise SystemExit(f"smr {command} printed no result line:\n{completed.stdout[-2000:]}")
 
 
+def timed_process(arguments, request, environment=None):
+    """Run a process with REQUEST (JSON) on stdin; return its wall seconds and stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(arguments, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environment)
+    stdout, stderr = process.communicate(json.dumps(request, allow_nan=False))
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{arguments} failed (exit {process.returncode}):\n{stderr[-2000:]}")
+    return wall, stdout
+
+
 def process_start_seconds(smr):
     """Wall time of `smr --version`: what every smr call pays before it reads its input."""
     started = time.perf_counter()
     subprocess.run([smr, "--version"], capture_output=True, check=True)
     return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 3: every epoch of a small network, where allocation per epoch shows (issue 11's audit).
+
+EVERY_EPOCH = {"HIDDEN": [7], "EPOCHS": 1000, "MAX_FAIL": 0, "RESTARTS": 5, "THREADS": 1}
+EVERY_EPOCH_SAMPLES = 300
+# glibc returns freed memory above its trim threshold (128 KB by default) to the kernel at once; a
+# trainer that allocates and frees large buffers every epoch then pays brk system calls each time.
+# With this threshold glibc keeps the memory: the difference between the two runs is that cost.
+NO_TRIM = {"MALLOC_TRIM_THRESHOLD_": "1000000000"}
+
+
+def run_every_epoch(smr, features, target, repeats, seed, work):
+    """`smr trainmlp` on a 4-7-1 network, 300 samples, 1000 epochs without early stopping, 5
+    restarts, one thread: wall, user and system seconds (medians), as shipped and with glibc's
+    trimming off."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(target.size, EVERY_EPOCH_SAMPLES, replace=False)
+    request = dict(EVERY_EPOCH, SEED=seed, OUTPUT_MODEL=str(work / "every_epoch.json"), SAMPLES={
+        "names": INPUT_NAMES, "features": [[float(v) for v in row] for row in features[:, chosen]],
+        "target": [float(v) for v in target[chosen]]})
+    result = {"samples": EVERY_EPOCH_SAMPLES, **{key.lower(): value for key, value in EVERY_EPOCH.items()},
+              "runs": {}}
+    for label, environment in (("smr", None), ("smr, glibc trim off", {**os.environ, **NO_TRIM})):
+        walls, users, systems = [], [], []
+        for _ in range(repeats):
+            # One child at a time: the change of the children's CPU times is this run's.
+            before = os.times()
+            wall, stdout = timed_process([smr, "trainmlp"], request, environment)
+            after = os.times()
+            walls.append(wall)
+            users.append(after.children_user - before.children_user)
+            systems.append(after.children_system - before.children_system)
+            outputs = next(json.loads(line)["outputs"] for line in reversed(stdout.splitlines())
+                           if json.loads(line).get("type") == "result")
+            if outputs["EPOCHS_RUN"] != EVERY_EPOCH["EPOCHS"]:
+                raise SystemExit(f"part 3: smr ran {outputs['EPOCHS_RUN']} epochs, not "
+                                 f"{EVERY_EPOCH['EPOCHS']} ({outputs['STOP_REASON']})")
+        result["runs"][label] = {"wall": statistics.median(walls), "user": statistics.median(users),
+                                 "system": statistics.median(systems), "walls": walls}
+        print(f"  {label}: wall {result['runs'][label]['wall']:.2f} s, system "
+              f"{result['runs'][label]['system']:.2f} s (medians of {repeats})", flush=True)
+    return result
+
+
+def format_every_epoch(result):
+    shipped = result["runs"]["smr"]
+    lines = [f"4-{result['hidden'][0]}-1 network, {result['samples']} samples (sample scene), EPOCHS "
+             f"{result['epochs']} with MAX_FAIL {result['max_fail']} (every epoch runs), RESTARTS "
+             f"{result['restarts']}, THREADS {result['threads']}; medians of {len(shipped['walls'])} runs",
+             f"{'run':<22} {'wall s':>8} {'user s':>8} {'system s':>9} {'wall / trim off':>16}"]
+    trim_off = result["runs"]["smr, glibc trim off"]["wall"]
+    for label, run in result["runs"].items():
+        lines.append(f"{label:<22} {run['wall']:>8.2f} {run['user']:>8.2f} {run['system']:>9.2f} "
+                     f"{run['wall'] / trim_off:>16.2f}")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +559,7 @@ def format_many(result):
     return lines
 
 
-def format_report(machine, single, many):
+def format_report(machine, single, many, every_epoch=None):
     lines = [
         f"MLP training, smr against scikit-learn {sklearn.__version__} (numpy {np.__version__}), "
         f"{machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GiB RAM, "
@@ -502,6 +576,11 @@ def format_report(machine, single, many):
         lines += ["", "Part 2: one network per cell (paper 001 scale, synthetic series); "
                   "speed-up = sklearn time per network / smr process time per network", ""]
         lines += format_many(many)
+    if every_epoch:
+        lines += ["", "Part 3: every epoch of a small network (allocation per epoch shows here: "
+                  "glibc's trim threshold raised, MALLOC_TRIM_THRESHOLD_=1000000000, must not "
+                  "change the time)", ""]
+        lines += format_every_epoch(every_epoch)
     return "\n".join(lines)
 
 
@@ -521,6 +600,9 @@ def main():
                         help="part 2: sklearn adam on the first N networks (default 100; 0: none)")
     parser.add_argument("--skip-single", action="store_true", help="leave out part 1")
     parser.add_argument("--skip-many", action="store_true", help="leave out part 2")
+    parser.add_argument("--skip-every-epoch", action="store_true", help="leave out part 3")
+    parser.add_argument("--every-epoch-repeats", type=int, default=5,
+                        help="part 3 runs per configuration (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="a quick check: --sizes 100 --repeats 2 --networks 100 --many-adam 20")
     parser.add_argument("--seed", type=int, default=1,
@@ -530,9 +612,11 @@ def main():
     if arguments.quick:
         arguments.sizes, arguments.repeats = [100], 2
         arguments.networks, arguments.many_adam = 100, 20
-    for name in ("repeats", "networks"):
+        arguments.every_epoch_repeats = 2
+    for name in ("repeats", "networks", "every_epoch_repeats"):
         if getattr(arguments, name) < 1:
-            parser.error(f"--{name} must be at least 1, got {getattr(arguments, name)}")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, "
+                         f"got {getattr(arguments, name)}")
     if arguments.many_adam < 0:
         parser.error(f"--many-adam must be 0 or more, got {arguments.many_adam}")
     for size in arguments.sizes:
@@ -553,12 +637,14 @@ def main():
     print(f"smr: {smr}\nsmr_bench_train_many: {train_many}\nwork folder: {work}", flush=True)
 
     single = []
-    many = None
+    many = every_epoch = None
     try:
-        if not arguments.skip_single:
-            print("Part 1: sample scene through paper 000's chain", flush=True)
+        if not (arguments.skip_single and arguments.skip_every_epoch):
+            print("Sample scene through paper 000's chain", flush=True)
             features, target = scene_samples(smr, work / "scene")
             print(f"  {target.size} valid pixels", flush=True)
+        if not arguments.skip_single:
+            print("Part 1: one network", flush=True)
             # One untimed fit each, so imports and first-call costs are not charged to a tool.
             warm = np.random.default_rng(0).choice(target.size, 40, replace=False)
             fit_sklearn("lbfgs", [2], 0, StandardScaler, VALIDATION_SHARE, features[:, warm].T,
@@ -571,17 +657,22 @@ def main():
             print("Part 2: one network per cell", flush=True)
             many = run_many(train_many, arguments.networks, arguments.many_adam, arguments.seed,
                             work)
+        if not arguments.skip_every_epoch:
+            print("Part 3: every epoch of a small network", flush=True)
+            every_epoch = run_every_epoch(smr, features, target, arguments.every_epoch_repeats,
+                                          arguments.seed, work)
     finally:
         if arguments.work is None:
             shutil.rmtree(work, ignore_errors=True)
 
     machine["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
-    report = format_report(machine, single, many)
+    report = format_report(machine, single, many, every_epoch)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     text_path = RESULTS_DIR / f"mlp_training-{stamp}.txt"
     text_path.write_text(report + "\n", encoding="utf-8")
     (RESULTS_DIR / f"mlp_training-{stamp}.json").write_text(
-        json.dumps({"machine": machine, "single": single, "many": many}, indent=1) + "\n",
+        json.dumps({"machine": machine, "single": single, "many": many,
+                    "every_epoch": every_epoch}, indent=1) + "\n",
         encoding="utf-8")
     print("\n" + report)
     print(f"\nwritten to {text_path} (and .json)")

@@ -2,8 +2,11 @@
 
 #include "smr/protocol.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <utility>
 
@@ -13,18 +16,41 @@ namespace {
 
 // The lower triangle of JᵀJ (what the Cholesky factorisation reads), by blocks of columns. Every block is one product whose
 // shape does not depend on the thread count, so the result has the same bits for any number of threads.
-// Below ~30 M multiply-adds one thread is faster than a parallel region.
-void lower_gram(const Eigen::MatrixXd& j, Eigen::MatrixXd& gram) {
-  constexpr Eigen::Index kBlock = 32;
+// Below ~30 M multiply-adds one thread is faster than a parallel region. `buffers`: one per thread.
+constexpr Eigen::Index kGramBlock = 32;
+
+bool gram_in_parallel(Eigen::Index rows, Eigen::Index columns) { return rows * columns * columns > (Eigen::Index(1) << 25); }
+
+void lower_gram(const Eigen::MatrixXd& j, Eigen::MatrixXd& gram, std::vector<ProductBuffers>& buffers) {
+  constexpr Eigen::Index kBlock = kGramBlock;
   const Eigen::Index n = j.cols();
   gram.resize(n, n);
   const Eigen::Index blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(dynamic, 1) if (j.rows() * n * n > (Eigen::Index(1) << 25))
-  for (Eigen::Index b = 0; b < blocks; ++b) {
+  const auto block = [&](Eigen::Index b, ProductBuffers& scratch) {
     const Eigen::Index first = b * kBlock, width = std::min(kBlock, n - first);
-    gram.block(first, first, n - first, width).noalias() =
-        j.rightCols(n - first).transpose() * j.middleCols(first, width);
+    multiply(gram.block(first, first, n - first, width), j.rightCols(n - first).transpose(), j.middleCols(first, width),
+             scratch);
+  };
+  // Not even an inactive parallel region when serial: libgomp allocates a team for each one.
+  if (!gram_in_parallel(j.rows(), n)) {
+    if (buffers.empty()) buffers.resize(1);
+    for (Eigen::Index b = 0; b < blocks; ++b) block(b, buffers.front());
+    return;
   }
+  const auto threads = static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+  if (buffers.size() < threads) buffers.resize(threads);
+  // An exception must not leave a parallel region (std::terminate): the first one is kept, rethrown.
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    try {
+      block(b, buffers[static_cast<std::size_t>(omp_get_thread_num())]);
+    } catch (...) {
+#pragma omp critical(smr_gram_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace
@@ -59,6 +85,13 @@ LevenbergMarquardt::LevenbergMarquardt(Residuals residuals, Jacobian jacobian, L
   params_.validate();
 }
 
+double LevenbergMarquardt::bytes(Eigen::Index residuals, Eigen::Index parameters, int threads) {
+  const auto m = static_cast<double>(residuals), n = static_cast<double>(parameters);
+  const double gram_threads = gram_in_parallel(residuals, parameters) ? std::max(1, threads) : 1;
+  return (m * n + 3.0 * n * n + 3.0 * m + 4.0 * n) * sizeof(double) +
+         gram_threads * ProductBuffers::bytes(parameters, std::min<Eigen::Index>(kGramBlock, parameters), residuals);
+}
+
 double LevenbergMarquardt::evaluate(const Eigen::VectorXd& x, Eigen::VectorXd& residuals) const {
   residuals_(x, residuals);
   if (residuals.size() == 0) return 0.0;
@@ -69,7 +102,7 @@ double LevenbergMarquardt::evaluate(const Eigen::VectorXd& x, Eigen::VectorXd& r
 LevenbergMarquardtStatus LevenbergMarquardt::linearise() {
   jacobian_(x_, j_);
   if (!j_.allFinite()) return LevenbergMarquardtStatus::NumericalIssue;
-  lower_gram(j_, jtj_);
+  lower_gram(j_, jtj_, gram_buffers_);
   jte_.noalias() = j_.transpose() * e_;
   gradient_norm_ = 2.0 * jte_.norm();
   return LevenbergMarquardtStatus::Running;
@@ -95,20 +128,20 @@ LevenbergMarquardtStatus LevenbergMarquardt::init(const Eigen::VectorXd& start) 
 
 LevenbergMarquardtStatus LevenbergMarquardt::step() {
   if (status_ != LevenbergMarquardtStatus::Running) return status_;
-  Eigen::VectorXd candidate_residuals;
   while (mu_ <= params_.mu_max) {
-    Eigen::MatrixXd damped = jtj_;
-    damped.diagonal().array() += mu_;
+    damped_ = jtj_;
+    damped_.diagonal().array() += mu_;
     // JᵀJ + μI is symmetric positive definite for μ > 0: Cholesky is the cheapest solver, and when
     // rounding makes it fail the step counts as failed and μ grows, as trainlm does.
-    const Eigen::LLT<Eigen::MatrixXd> solver(damped);
-    if (solver.info() == Eigen::Success) {
-      const Eigen::VectorXd candidate = x_ - solver.solve(jte_);
-      const double candidate_mse = candidate.allFinite() ? evaluate(candidate, candidate_residuals)
-                                                         : std::numeric_limits<double>::quiet_NaN();
+    cholesky_.compute(damped_);
+    if (cholesky_.info() == Eigen::Success) {
+      delta_ = cholesky_.solve(jte_);
+      candidate_ = x_ - delta_;
+      const double candidate_mse = candidate_.allFinite() ? evaluate(candidate_, candidate_residuals_)
+                                                          : std::numeric_limits<double>::quiet_NaN();
       if (candidate_mse < mse_) {  // false for NaN: a step into non-finite territory is a failed step
-        x_ = candidate;
-        e_.swap(candidate_residuals);
+        x_.swap(candidate_);
+        e_.swap(candidate_residuals_);
         mse_ = candidate_mse;
         mu_ = std::max(mu_ * params_.mu_dec, 1e-20);
         ++epoch_;

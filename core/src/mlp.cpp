@@ -2,8 +2,11 @@
 
 #include "smr/protocol.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <utility>
 
 namespace smr {
@@ -28,16 +31,24 @@ void activate(Activation activation, Eigen::Ref<Eigen::VectorXd> values) {
   }
 }
 
-// f'(n) from the activated value a = f(n) (and n for relu).
-Eigen::VectorXd derivative(Activation activation, const Eigen::Ref<const Eigen::VectorXd>& net,
-                           const Eigen::Ref<const Eigen::VectorXd>& activated) {
+// f'(n) from the activated value a = f(n) (and n for relu), into `slope`.
+void derivative(Activation activation, const Eigen::MatrixXd& net, const Eigen::MatrixXd& activated,
+                Eigen::MatrixXd& slope) {
+  slope.resize(net.rows(), net.cols());
   switch (activation) {
-    case Activation::Tansig: return (1.0 - activated.array().square()).matrix();
-    case Activation::Logsig: return (activated.array() * (1.0 - activated.array())).matrix();
-    case Activation::Relu: return (net.array() > 0.0).cast<double>().matrix();
-    case Activation::Purelin: return Eigen::VectorXd::Ones(net.size());
+    case Activation::Tansig: slope.array() = 1.0 - activated.array().square(); break;
+    case Activation::Logsig: slope.array() = activated.array() * (1.0 - activated.array()); break;
+    case Activation::Relu: slope.array() = (net.array() > 0.0).cast<double>(); break;
+    case Activation::Purelin: slope.setOnes(); break;
   }
-  return Eigen::VectorXd::Ones(net.size());
+}
+
+// n = W·input + b into `net`. The product goes straight into net's buffer: the same product, hence
+// the same bits, as (W·input).colwise() + b through a temporary, without allocating one.
+void net_input(const DenseLayer& layer, const Eigen::MatrixXd& input, Eigen::MatrixXd& net, ProductBuffers& buffers) {
+  net.resize(layer.weights.rows(), input.cols());
+  multiply(net, layer.weights, input, buffers);
+  net.colwise() += layer.bias;
 }
 
 // A matrix's values as one vector, for the elementwise functions above.
@@ -117,20 +128,68 @@ void Mlp::set_parameters(const Eigen::VectorXd& packed) {
   }
 }
 
+std::vector<Eigen::Index> Mlp::layer_sizes() const {
+  std::vector<Eigen::Index> sizes{layers_.front().weights.cols()};
+  for (const auto& layer : layers_) sizes.push_back(layer.weights.rows());
+  return sizes;
+}
+
+double MlpWorkspace::bytes(const std::vector<Eigen::Index>& sizes, Eigen::Index samples, bool with_jacobian, int threads) {
+  double parameters = 0.0, neurons = 0.0;
+  for (std::size_t l = 1; l < sizes.size(); ++l) {
+    parameters += static_cast<double>(sizes[l]) * static_cast<double>(sizes[l - 1] + 1);
+    neurons += static_cast<double>(sizes[l]);
+  }
+  // The product blocks grow to the largest product of their pass: forward W·input, backward Wᵀ·δ.
+  const auto products = [&](Eigen::Index count, bool backward) {
+    double largest = 0.0;
+    for (std::size_t l = 1; l < sizes.size(); ++l) {
+      largest = std::max(largest, ProductBuffers::bytes(sizes[l], count, sizes[l - 1]));
+      if (backward && l > 1) largest = std::max(largest, ProductBuffers::bytes(sizes[l - 1], count, sizes[l]));
+    }
+    return largest;
+  };
+  double bytes = neurons * static_cast<double>(samples) * sizeof(double) + products(samples, false);  // predict
+  if (with_jacobian) {
+    // A chunk: layer inputs (the network's inputs, then every hidden layer), net inputs, slopes and δ of
+    // every layer, the outputs, and its rows of the Jacobian.
+    const auto chunk = [&](Eigen::Index count) {
+      if (count == 0) return 0.0;
+      return static_cast<double>(count) * (static_cast<double>(sizes.front()) + 4.0 * neurons + parameters) * sizeof(double) +
+             products(count, true);
+    };
+    const Eigen::Index full = samples / kJacobianChunk, tail = samples % kJacobianChunk;
+    bytes += static_cast<double>(std::min<Eigen::Index>(full, std::max(1, threads))) * chunk(kJacobianChunk) + chunk(tail);
+  }
+  return bytes;
+}
+
 Eigen::MatrixXd Mlp::predict(const Eigen::MatrixXd& inputs) const {
+  MlpWorkspace workspace;
+  return predict(inputs, workspace);
+}
+
+const Eigen::MatrixXd& Mlp::predict(const Eigen::MatrixXd& inputs, MlpWorkspace& workspace) const {
   if (inputs.rows() != input_count())
     throw std::invalid_argument("the network has " + std::to_string(input_count()) + " inputs, got " +
                                 std::to_string(inputs.rows()) + " rows");
-  Eigen::MatrixXd values = inputs;
-  for (const auto& layer : layers_) {
-    Eigen::MatrixXd net = (layer.weights * values).colwise() + layer.bias;
-    activate(layer.activation, as_vector(net));
-    values.swap(net);
+  workspace.values_.resize(layers_.size());
+  const Eigen::MatrixXd* values = &inputs;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    Eigen::MatrixXd& net = workspace.values_[l];
+    net_input(layers_[l], *values, net, workspace.products_);
+    activate(layers_[l].activation, as_vector(net));
+    values = &net;
   }
-  return values;
+  return *values;
 }
 
 void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) const {
+  MlpWorkspace workspace;
+  this->jacobian(inputs, jacobian, workspace);
+}
+
+void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian, MlpWorkspace& workspace) const {
   if (inputs.rows() != input_count())
     throw std::invalid_argument("the network has " + std::to_string(input_count()) + " inputs, got " +
                                 std::to_string(inputs.rows()) + " rows");
@@ -142,29 +201,34 @@ void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) con
   // Small Jacobians stay on one thread: a parallel region per epoch costs more than it saves, and on
   // a busy machine its barrier waits for a descheduled thread (measured 5× slower on 2 cores).
   const Eigen::Index chunks = (samples + kJacobianChunk - 1) / kJacobianChunk;
+  const bool parallel = chunks > 1 && samples * parameters >= kParallelJacobianEntries;
 
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && samples * parameters >= kParallelJacobianEntries)
-  for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
+  const auto fill = [&](Eigen::Index chunk, int thread) {
     const Eigen::Index first = chunk * kJacobianChunk, count = std::min(kJacobianChunk, samples - first);
+    MlpWorkspace::Chunk& c = count == kJacobianChunk ? workspace.chunks_[static_cast<std::size_t>(thread)] : workspace.tail_;
     // Forward pass over the chunk (columns = samples), keeping each layer's input and slope f'(n).
-    std::vector<Eigen::MatrixXd> layer_inputs(depth), slopes(depth);
-    layer_inputs[0] = inputs.middleCols(first, count);
+    c.inputs.resize(depth);
+    c.nets.resize(depth);
+    c.slopes.resize(depth);
+    c.deltas.resize(depth);
+    c.inputs[0] = inputs.middleCols(first, count);
     for (std::size_t l = 0; l < depth; ++l) {
-      Eigen::MatrixXd net = (layers_[l].weights * layer_inputs[l]).colwise() + layers_[l].bias;
-      Eigen::MatrixXd out = net;
+      net_input(layers_[l], c.inputs[l], c.nets[l], c.products);
+      Eigen::MatrixXd& out = l + 1 < depth ? c.inputs[l + 1] : c.output;
+      out = c.nets[l];
       activate(layers_[l].activation, as_vector(out));
-      slopes[l].resize(net.rows(), count);
-      as_vector(slopes[l]) = derivative(layers_[l].activation, as_vector(net), as_vector(out));
-      if (l + 1 < depth) layer_inputs[l + 1] = std::move(out);
+      derivative(layers_[l].activation, c.nets[l], out, c.slopes[l]);
     }
-    Eigen::MatrixXd rows(count, parameters);  // this chunk's rows for one output
+    Eigen::MatrixXd& rows = c.rows;  // this chunk's rows for one output
+    rows.resize(count, parameters);
     for (Eigen::Index o = 0; o < outputs; ++o) {
       // δ of the last layer for output o, then back through the layers; ∂/∂W(i, j) = δᵢ·inputⱼ, ∂/∂b = δ.
-      Eigen::MatrixXd delta = Eigen::MatrixXd::Zero(outputs, count);
-      delta.row(o) = slopes[depth - 1].row(o);
+      c.deltas[depth - 1].setZero(outputs, count);
+      c.deltas[depth - 1].row(o) = c.slopes[depth - 1].row(o);
       Eigen::Index end = parameters;
       for (std::size_t l = depth; l-- > 0;) {
         const DenseLayer& layer = layers_[l];
+        const Eigen::MatrixXd& delta = c.deltas[l];
         const Eigen::Index neurons = layer.weights.rows();
         end -= neurons;
         rows.middleCols(end, neurons) = delta.transpose();
@@ -172,15 +236,41 @@ void Mlp::jacobian(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& jacobian) con
         // W is packed column-major: column j of W is δ·inputⱼ.
         for (Eigen::Index j = 0; j < layer.weights.cols(); ++j)
           rows.middleCols(end + j * neurons, neurons) =
-              (delta.array().rowwise() * layer_inputs[l].row(j).array()).transpose();
-        if (l > 0) delta = (layer.weights.transpose() * delta).cwiseProduct(slopes[l - 1]);
+              (delta.array().rowwise() * c.inputs[l].row(j).array()).transpose();
+        if (l > 0) {
+          Eigen::MatrixXd& previous = c.deltas[l - 1];
+          previous.resize(layer.weights.cols(), count);
+          multiply(previous, layer.weights.transpose(), delta, c.products);
+          previous.array() *= c.slopes[l - 1].array();
+        }
       }
       if (outputs == 1)
         jacobian.middleRows(first, count) = rows;
       else
         for (Eigen::Index s = 0; s < count; ++s) jacobian.row((first + s) * outputs + o) = rows.row(s);
     }
+  };
+  // Not even an inactive parallel region when serial: libgomp allocates a team for each one.
+  if (!parallel) {
+    if (workspace.chunks_.empty()) workspace.chunks_.resize(1);
+    for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) fill(chunk, 0);
+    return;
   }
+  // A thread's number is below the team size, which is at most omp_get_max_threads().
+  const auto threads = static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+  if (workspace.chunks_.size() < threads) workspace.chunks_.resize(threads);
+  // An exception must not leave a parallel region (std::terminate): the first one is kept, rethrown.
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
+    try {
+      fill(chunk, omp_get_thread_num());
+    } catch (...) {
+#pragma omp critical(smr_jacobian_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 void Mlp::initialise_nguyen_widrow(std::mt19937_64& random) {

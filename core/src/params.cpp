@@ -7,9 +7,20 @@
 
 namespace smr {
 
-std::string describe(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+namespace {
+
+// A long text cut short for a message.
+std::string brief(std::string text) {
+  constexpr std::size_t kLongest = 200;
+  if (text.size() <= kLongest) return text;
+  std::size_t cut = kLongest;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  return text.substr(0, cut) + "… (" + std::to_string(text.size()) + " characters)";
 }
+
+}  // namespace
+
+std::string describe(const json& value) { return brief(value.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 namespace {
 
@@ -31,13 +42,16 @@ Params::Params(const json& object, std::string command) : object_(object), comma
   if (!object_.is_object()) throw InputError("parameters of '" + command_ + "' must be a JSON object, got " + describe(object_));
 }
 
+Params::Params(const json& object, std::string command, std::string owner)
+    : object_(object), command_(std::move(command)), owner_(std::move(owner)) {}
+
 bool Params::has(const std::string& key) const {
   const auto it = object_.find(key);
   return it != object_.end() && !it->is_null();
 }
 
 const json& Params::at(const std::string& key) const {
-  if (!has(key)) throw InputError(key + " is required by '" + command_ + "' but was not given");
+  if (!has(key)) throw InputError(name(key) + " is required by '" + command_ + "' but was not given");
   return object_.at(key);
 }
 
@@ -47,16 +61,16 @@ double Params::number(const std::string& key, std::optional<double> fallback) co
     at(key);
   }
   const json& value = object_.at(key);
-  if (!value.is_number()) throw InputError(key + " must be a number, got " + describe(value));
+  if (!value.is_number()) throw InputError(name(key) + " must be a number, got " + describe(value));
   const double x = value.get<double>();
-  if (!std::isfinite(x)) throw InputError(key + " must be a finite number, got " + describe(value));
+  if (!std::isfinite(x)) throw InputError(name(key) + " must be a finite number, got " + describe(value));
   return x;
 }
 
 double Params::number_in(const std::string& key, double lowest, double highest, std::optional<double> fallback) const {
   const double x = number(key, fallback);
   if (x < lowest || x > highest)
-    throw InputError(key + " is " + format_number(x) + ": valid values are " + format_number(lowest) + " to " +
+    throw InputError(name(key) + " is " + format_number(x) + ": valid values are " + format_number(lowest) + " to " +
                      format_number(highest));
   return x;
 }
@@ -70,10 +84,10 @@ long long Params::integer_in(const std::string& key, long long lowest, long long
   const json& value = object_.at(key);
   const bool integral = value.is_number_integer() ||
                         (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>());
-  if (!integral) throw InputError(key + " must be an integer, got " + describe(value));
+  if (!integral) throw InputError(name(key) + " must be an integer, got " + describe(value));
   const double x = value.get<double>();
   if (x < static_cast<double>(lowest) || x > static_cast<double>(highest))
-    throw InputError(key + " is " + describe(value) + ": valid values are " + std::to_string(lowest) + " to " +
+    throw InputError(name(key) + " is " + describe(value) + ": valid values are " + std::to_string(lowest) + " to " +
                      std::to_string(highest));
   return static_cast<long long>(x);
 }
@@ -88,7 +102,7 @@ std::string Params::choice(const std::string& key, const std::vector<std::string
   const std::string value = text(key, fallback);
   const std::string lowered = lowercase(value);
   if (std::find(valid.begin(), valid.end(), lowered) == valid.end())
-    throw InputError(key + " is '" + value + "': valid values are " + join(valid));
+    throw InputError(name(key) + " is '" + brief(value) + "': valid values are " + join(valid));
   return lowered;
 }
 
@@ -98,18 +112,18 @@ std::string Params::text(const std::string& key, std::optional<std::string> fall
     at(key);
   }
   const json& value = object_.at(key);
-  if (!value.is_string()) throw InputError(key + " must be a string, got " + describe(value));
+  if (!value.is_string()) throw InputError(name(key) + " must be a string, got " + describe(value));
   return value.get<std::string>();
 }
 
 std::vector<double> Params::numbers(const std::string& key) const {
   const json& value = at(key);
   if (!value.is_array() || value.empty())
-    throw InputError(key + " must be a non-empty list of numbers, got " + describe(value));
+    throw InputError(name(key) + " must be a non-empty list of numbers, got " + describe(value));
   std::vector<double> result;
   for (const auto& item : value) {
     if (!item.is_number() || !std::isfinite(item.get<double>()))
-      throw InputError(key + " must hold finite numbers only, got " + describe(item));
+      throw InputError(name(key) + " must hold finite numbers only, got " + describe(item));
     result.push_back(item.get<double>());
   }
   return result;
@@ -131,9 +145,9 @@ std::vector<std::string> Params::texts(const std::string& key) const {
     }
     return result;
   }
-  if (!value.is_array()) throw InputError(key + " must be a list of strings, got " + describe(value));
+  if (!value.is_array()) throw InputError(name(key) + " must be a list of strings, got " + describe(value));
   for (const auto& item : value) {
-    if (!item.is_string()) throw InputError(key + " must hold strings only, got " + describe(item));
+    if (!item.is_string()) throw InputError(name(key) + " must hold strings only, got " + describe(item));
     result.push_back(item.get<std::string>());
   }
   return result;
@@ -144,7 +158,7 @@ RasterSource Params::raster(const std::string& key) const { return raster_from(a
 std::vector<RasterSource> Params::rasters(const std::string& key) const {
   const json& value = at(key);
   if (!value.is_array() || value.empty())
-    throw InputError(key + " must be a non-empty list of rasters, got " + describe(value));
+    throw InputError(name(key) + " must be a non-empty list of rasters, got " + describe(value));
   std::vector<RasterSource> sources;
   for (std::size_t i = 0; i < value.size(); ++i) sources.push_back(raster_from(value[i], key + "_" + std::to_string(i)));
   return sources;
@@ -156,7 +170,7 @@ RasterSource Params::raster_from(const json& value, const std::string& key) cons
   if (value.is_string()) {
     source.path = value.get<std::string>();
   } else if (value.is_object()) {
-    Params inner(value, command_ + " " + key);
+    const Params inner(value, command_, key);
     inner.reject_unknown({"path", "band", "nodata"});
     source.path = inner.text("path");
     const auto band = inner.integer_in("band", 1, 1 << 20, 1);
@@ -193,9 +207,23 @@ std::optional<std::string> Params::optional_output(const std::string& key) const
 
 void Params::reject_unknown(const std::vector<std::string>& known) const {
   for (const auto& item : object_.items()) {
-    if (std::find(known.begin(), known.end(), item.key()) == known.end())
-      throw InputError("'" + command_ + "' has no parameter " + item.key() + "; its parameters are " + join(known));
+    if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+    const std::string given = brief(item.key());
+    if (!owner_.empty())
+      throw InputError(owner_ + " has no member " + given + "; its members are " + join(known));
+    throw InputError("'" + command_ + "' has no parameter " + given + "; its parameters are " + join(known));
   }
+}
+
+void Params::reject_unused(const std::vector<std::string>& keys, const std::string& why) const {
+  for (const auto& key : keys)
+    if (has(key)) throw InputError(name(key) + " " + why);
+}
+
+void check_statistic_magnitude(double value, const std::string& where) {
+  if (std::abs(value) > kMaxStatisticMagnitude)
+    throw InputError(where + " is " + describe(json(value)) + ": values beyond ±1e100 overflow the sums of squares behind "
+                     "the statistics; give the values in other units");
 }
 
 std::string file_stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }

@@ -1,70 +1,148 @@
 #include "smr/protocol.hpp"
 
+#include "smr/outputs.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <unordered_set>
+#include <vector>
 
 namespace smr {
 
-std::string temporary_name(const std::string& target, const std::string& tag) {
-  const std::filesystem::path path(target);
-  return (path.parent_path() / (path.stem().string() + "." + tag + "-" + std::to_string(::getpid()) +
-                                path.extension().string()))
-      .string();
-}
-
 void write_file_atomically(const std::string& key, const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
-    throw InputError(key + ": folder '" + target.parent_path().string() + "' does not exist");
-  const fs::path partial = temporary_name(path, "smr-partial");
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(key + ": cannot write '" + partial.string() + "'");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(partial, ignored);
-      throw std::runtime_error(key + ": writing '" + path + "' failed (disk full?)");
-    }
+  OutputScope scope;
+  const std::string staged = scope.transaction().stage(key, path);
+  std::FILE* out = std::fopen(staged.c_str(), "wb");
+  if (out == nullptr) throw InputError(key + ": cannot write '" + path + "': " + std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  const int write_error = errno;
+  const bool closed = std::fclose(out) == 0;
+  if (!written || !closed) {
+    const std::string full = disk_full_reason(staged);
+    throw InputError(key + ": writing '" + path + "' failed: " +
+                     (!full.empty() ? full : std::string(std::strerror(written ? errno : write_error))));
   }
-  std::error_code error;
-  fs::rename(partial, target, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);
-    throw InputError(key + ": cannot replace '" + path + "': " + error.message());
-  }
+  scope.finish();
 }
 
 namespace {
 
+// A scan of the raw text, before nlohmann's recursive parser sees it. It remembers the last key of the
+// outermost object, so that the message names the parameter (or the model file's field) at fault.
 void check_nesting(const std::string& text, const std::string& origin, int max_nesting, const std::string& what) {
   int depth = 0;
   bool in_string = false, escaped = false;
-  for (const char c : text) {
+  std::size_t string_start = 0;
+  std::string last_string, outer_key;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (in_string) {
       if (escaped) escaped = false;
       else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      else if (c == '"') {
+        in_string = false;
+        if (depth == 1) last_string = text.substr(string_start, std::min<std::size_t>(i - string_start, 100));
+      }
     } else if (c == '"') {
       in_string = true;
+      string_start = i + 1;
+    } else if (c == ':' && depth == 1) {
+      outer_key = last_string;
     } else if (c == '[' || c == '{') {
       if (++depth > max_nesting)
-        throw InputError(origin + " is nested more than " + std::to_string(max_nesting) + " levels deep; not " + what);
+        throw InputError(origin + (outer_key.empty() ? "" : ": " + outer_key) + " is nested more than " +
+                         std::to_string(max_nesting) + " levels deep; not " + what);
     } else if (c == ']' || c == '}') {
       --depth;
     }
   }
 }
 
+// Where the parser is, as a path of keys and indexes ("layers[1].bias[0]"), kept from the parse
+// events so that an error thrown halfway (a number out of range) can say where it was; and the first
+// key given twice in one object, which nlohmann would otherwise resolve silently to the last value.
+class ParsePosition {
+ public:
+  bool on_event(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: frames_.push_back({true, {}, 0, {}}); break;
+      case json::parse_event_t::array_start: frames_.push_back({false, {}, 0, {}}); break;
+      case json::parse_event_t::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.key).second && duplicate_.empty()) duplicate_ = path();
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        completed();
+        break;
+      case json::parse_event_t::value: completed(); break;
+    }
+    return true;
+  }
+  std::string path() const {
+    std::string text;
+    for (const Frame& frame : frames_) {
+      if (frame.object) text += (text.empty() ? "" : ".") + frame.key;
+      else text += "[" + std::to_string(frame.count) + "]";
+    }
+    return text;
+  }
+  const std::string& duplicate() const { return duplicate_; }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string key;          // the current key of an object
+    std::size_t count;        // the elements of an array read so far: the index of the current one
+    std::unordered_set<std::string> keys;
+  };
+  void completed() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().count;
+  }
+  std::vector<Frame> frames_;
+  std::string duplicate_;
+};
+
 }  // namespace
+
+json parse_json_text(const std::string& text, const std::string& origin, std::uintmax_t max_bytes, int max_nesting,
+                     const std::string& what) {
+  if (text.size() > max_bytes)
+    throw InputError(origin + " is larger than " + std::to_string(max_bytes >> 20) + " MB; not " + what);
+  check_nesting(text, origin, max_nesting, what);
+  ParsePosition position;
+  const auto where = [&position] {
+    const std::string path = position.path();
+    return path.empty() ? std::string() : " at " + path;
+  };
+  json document;
+  try {
+    document = json::parse(text, [&position](int, json::parse_event_t event, json& parsed) {
+      return position.on_event(event, parsed);
+    });
+  } catch (const json::out_of_range& error) {
+    // 406: a number beyond double. The lexer's message quotes the number, not where it was.
+    const std::string path = position.path();
+    throw InputError(origin + (path.empty() ? "" : ": " + path) + " is a number beyond the range of double (±1.8e308): " +
+                     error.what() + "; give a finite number");
+  } catch (const json::exception& error) {
+    throw InputError(origin + " is not valid JSON (corrupt or truncated?)" + where() + ": " + error.what());
+  }
+  if (!position.duplicate().empty())
+    throw InputError(origin + ": " + position.duplicate() + " is given twice; give each key once, so that it is clear "
+                     "which value counts");
+  return document;
+}
 
 json read_json_file(const std::string& origin, const std::string& path, std::uintmax_t max_bytes, int max_nesting,
                     const std::string& what) {
@@ -77,12 +155,7 @@ json read_json_file(const std::string& origin, const std::string& path, std::uin
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(origin + " cannot be read");
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  check_nesting(text, origin, max_nesting, what);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& parse) {
-    throw InputError(origin + " is not valid JSON (corrupt or truncated?): " + parse.what());
-  }
+  return parse_json_text(text, origin, max_bytes, max_nesting, what);
 }
 
 void Reporter::write(const json& line) {

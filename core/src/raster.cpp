@@ -1,5 +1,7 @@
 #include "smr/raster.hpp"
 
+#include "smr/outputs.hpp"
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -12,8 +14,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -171,6 +177,44 @@ std::string format_double(double value) {
   return out.str();
 }
 
+// The extent of `grid` in its own coordinates: xmin, ymin, xmax, ymax.
+std::array<double, 4> extent_of(const Grid& grid) {
+  const double x0 = grid.transform[0], y0 = grid.transform[3];
+  const double x1 = x0 + grid.width * grid.transform[1] + grid.height * grid.transform[2];
+  const double y1 = y0 + grid.width * grid.transform[4] + grid.height * grid.transform[5];
+  return {std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1)};
+}
+
+// An input that lies wholly outside the reference grid would align to nothing but nodata: an error,
+// not an empty result with exit 0.
+void check_overlap(const SourceSpec& source, const Grid& own, const Grid& reference, const std::string& reference_key) {
+  std::array<double, 4> bounds = extent_of(own);
+  if (!own.crs_wkt.empty() && !reference.crs_wkt.empty() && !same_crs(own.crs_wkt, reference.crs_wkt)) {
+    OGRSpatialReference from, to;
+    from.importFromWkt(own.crs_wkt.c_str());
+    to.importFromWkt(reference.crs_wkt.c_str());
+    from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    std::unique_ptr<OGRCoordinateTransformation> transform(OGRCreateCoordinateTransformation(&from, &to));
+    std::array<double, 4> projected{};
+    QuietGdal quiet;
+    // Bounds that cannot be projected (a CRS far outside the other's area) leave the warp to decide.
+    if (!transform || !transform->TransformBounds(bounds[0], bounds[1], bounds[2], bounds[3], &projected[0],
+                                                  &projected[1], &projected[2], &projected[3], 21))
+      return;
+    bounds = projected;
+  }
+  const std::array<double, 4> target = extent_of(reference);
+  if (bounds[2] <= target[0] || bounds[0] >= target[2] || bounds[3] <= target[1] || bounds[1] >= target[3]) {
+    std::ostringstream message;
+    message << source.key << ": '" << source.path << "' does not overlap the grid of " << reference_key << " ("
+            << describe_grid(reference) << ", x " << target[0] << " to " << target[2] << ", y " << target[1] << " to "
+            << target[3] << "); it covers x " << bounds[0] << " to " << bounds[2] << ", y " << bounds[1] << " to "
+            << bounds[3] << " in that CRS: the result would be nodata everywhere";
+    throw InputError(message.str());
+  }
+}
+
 PreparedInput align_to_grid(const SourceSpec& source, GDALDataset& dataset, const Grid& reference,
                             const std::string& reference_key, const EngineOptions& options, int serial,
                             Reporter& reporter) {
@@ -180,6 +224,8 @@ PreparedInput align_to_grid(const SourceSpec& source, GDALDataset& dataset, cons
                      " and one of the two has no CRS, so it cannot be aligned; assign a CRS to both");
   if (reference.transform[2] != 0.0 || reference.transform[4] != 0.0 || reference.transform[5] >= 0.0)
     throw InputError(reference_key + ": the reference grid must be north-up without rotation to align " + source.key);
+
+  check_overlap(source, own, reference, reference_key);
 
   std::vector<int> warped_bands(source.bands.size());
   std::iota(warped_bands.begin(), warped_bands.end(), 1);
@@ -226,49 +272,34 @@ PreparedInput align_to_grid(const SourceSpec& source, GDALDataset& dataset, cons
   return prepared;
 }
 
-// Deletes every temporary dataset it holds unless the run committed them.
-class PartialOutputs {
- public:
-  struct Entry {
-    GDALDriver* driver;
-    std::string temporary;
-    std::string target;
-  };
-  ~PartialOutputs() {
-    for (const auto& entry : entries_) remove(entry.driver, entry.temporary);
-  }
-  void add(GDALDriver* driver, const std::string& temporary, const std::string& target) {
-    entries_.push_back({driver, temporary, target});
-  }
-  // Moves every temporary onto its target. A previous target is first moved aside and deleted only
-  // once the new file is in place, so a failed rename never loses both.
-  void commit() {
-    for (const auto& entry : entries_) {
-      QuietGdal quiet;
-      VSIStatBufL status;
-      const bool replacing = VSIStatL(entry.target.c_str(), &status) == 0;
-      const std::string aside = temporary_name(entry.target, "smr-previous");
-      if (replacing && !move(entry.driver, entry.target, aside))
-        throw std::runtime_error("could not move the previous '" + entry.target + "' aside to replace it");
-      if (!move(entry.driver, entry.temporary, entry.target)) {
-        if (replacing) move(entry.driver, aside, entry.target);
-        throw std::runtime_error("could not move '" + entry.temporary + "' to '" + entry.target + "'");
-      }
-      if (replacing) remove(entry.driver, aside);
-    }
-    entries_.clear();
-  }
+// Formats that cannot hold a run's values: a VRT refers to its sources by path (the run's temporaries,
+// gone after the run); a KML super-overlay renders image tiles, not data.
+const std::vector<std::string> kRefusedDrivers = {"VRT", "KMLSUPEROVERLAY"};
 
- private:
-  static bool move(GDALDriver* driver, const std::string& from, const std::string& to) {
-    return GDALRenameDataset(driver, to.c_str(), from.c_str()) == CE_None || VSIRename(from.c_str(), to.c_str()) == 0;
-  }
-  static void remove(GDALDriver* driver, const std::string& path) {
-    QuietGdal quiet;
-    if (GDALDeleteDataset(driver, path.c_str()) != CE_None) VSIUnlink(path.c_str());
-  }
-  std::vector<Entry> entries_;
-};
+bool writes_float32(GDALDriver* driver) {
+  const char* types = driver->GetMetadataItem(GDAL_DMD_CREATIONDATATYPES);
+  if (types == nullptr) return false;
+  std::istringstream words(types);
+  for (std::string word; words >> word;)
+    if (word == "Float32") return true;
+  return false;
+}
+
+bool writable_raster_driver(GDALDriver* driver) {
+  return driver->GetMetadataItem(GDAL_DCAP_RASTER) != nullptr &&
+         (driver->GetMetadataItem(GDAL_DCAP_CREATE) != nullptr || driver->GetMetadataItem(GDAL_DCAP_CREATECOPY) != nullptr) &&
+         writes_float32(driver) &&
+         std::find(kRefusedDrivers.begin(), kRefusedDrivers.end(), driver->GetDescription()) == kRefusedDrivers.end();
+}
+
+std::vector<std::string> extensions_of(GDALDriver* driver) {
+  std::vector<std::string> result;
+  const char* extensions = driver->GetMetadataItem(GDAL_DMD_EXTENSIONS);
+  if (extensions == nullptr) return result;
+  std::istringstream words(extensions);
+  for (std::string word; words >> word;) result.push_back(lowercase(word));
+  return result;
+}
 
 GDALDriver* driver_for(const RasterTarget& target) {
   const std::string extension = lowercase(fs::path(target.path).extension().string());
@@ -279,15 +310,28 @@ GDALDriver* driver_for(const RasterTarget& target) {
   auto* manager = GetGDALDriverManager();
   for (int i = 0; i < manager->GetDriverCount(); ++i) {
     GDALDriver* driver = manager->GetDriver(i);
-    const char* extensions = driver->GetMetadataItem(GDAL_DMD_EXTENSIONS);
-    if (!extensions || !driver->GetMetadataItem(GDAL_DCAP_RASTER) || !driver->GetMetadataItem(GDAL_DCAP_CREATE))
-      continue;
-    std::istringstream words(extensions);
-    for (std::string word; words >> word;)
-      if (lowercase(word) == bare) return driver;
+    if (!writable_raster_driver(driver)) continue;
+    const auto extensions = extensions_of(driver);
+    if (std::find(extensions.begin(), extensions.end(), bare) != extensions.end()) return driver;
   }
-  throw InputError(target.key + ": no GDAL driver can create '" + extension + "' files ('" + target.path +
-                   "'); use .tif for GeoTIFF");
+  std::string supported;
+  for (const auto& known : writable_raster_extensions()) supported += (supported.empty() ? "" : " ") + known;
+  throw InputError(target.key + ": smr cannot write Float32 rasters as '" + extension + "' ('" + target.path +
+                   "'); supported extensions: " + supported + " (.tif for GeoTIFF)");
+}
+
+// The previous raster at `path` and the sidecars GDAL keeps beside it (.aux.xml statistics, .ovr
+// overviews, a .hdr header): files that would describe old data once the new output is in place.
+std::vector<std::string> previous_dataset_files(const std::string& path) {
+  std::vector<std::string> files;
+  std::error_code error;
+  if (!fs::exists(path, error)) return files;
+  const auto dataset = open_dataset(path);
+  if (!dataset) return files;
+  char** list = dataset->GetFileList();
+  for (char** item = list; item != nullptr && *item != nullptr; ++item) files.emplace_back(*item);
+  CSLDestroy(list);
+  return files;
 }
 
 // The GeoTIFF tile edge for a run whose windows carry `bytes_per_pixel`: 256, or less so that one tile
@@ -300,11 +344,11 @@ int tile_size_for(long long bytes_per_pixel, const Grid& grid) {
   return std::max(16, std::min(tile, needed));
 }
 
-CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options, int threads, int tile,
+CPLStringList creation_options(GDALDriver* driver, const std::vector<std::string>& user_options, int threads, int tile,
                                bool several_bands) {
   CPLStringList list;
   const bool geotiff = std::string(driver->GetDescription()) == "GTiff";
-  if (options.create_options.empty() && geotiff) {
+  if (user_options.empty() && geotiff) {
     const std::string size = std::to_string(tile);
     for (const std::string& option : {std::string("TILED=YES"), "BLOCKXSIZE=" + size, "BLOCKYSIZE=" + size,
                                       std::string("COMPRESS=DEFLATE"), std::string("PREDICTOR=3"), std::string("BIGTIFF=IF_SAFER")})
@@ -313,7 +357,7 @@ CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options,
     // every band of a block in GDAL's cache first).
     if (several_bands) list.AddString("INTERLEAVE=BAND");
   }
-  for (const auto& option : options.create_options) {
+  for (const auto& option : user_options) {
     if (option.find('=') == std::string::npos)
       throw InputError("CREATE_OPTIONS: '" + option + "' is not of the form KEY=VALUE");
     list.AddString(option.c_str());
@@ -324,45 +368,53 @@ CPLStringList creation_options(GDALDriver* driver, const EngineOptions& options,
   {
     QuietGdal quiet;
     if (!GDALValidateCreationOptions(driver, list.List()))
-      throw InputError("CREATE_OPTIONS: " + std::string(CPLGetLastErrorMsg()));
+      throw InputError("CREATE_OPTIONS: " + std::string(CPLGetLastErrorMsg()) + " (" + driver->GetDescription() + " format)");
   }
   return list;
 }
 
 struct OutputDataset {
-  GDALDatasetUniquePtr dataset;
+  GDALDatasetUniquePtr dataset;   // a GeoTIFF: the output itself, or the work file converted at the end
   std::vector<GDALRasterBand*> bands;
-  int block_width = 0, block_height = 0;  // the driver's natural block: each output may have its own
+  int block_width = 0, block_height = 0;
+  std::string staged;             // where the output is written until the run's outputs are committed
+  GDALDriver* final_driver = nullptr;  // null when `dataset` is the output; else converted to this format
+  CPLStringList final_options;
 };
 
+// Every output is written as a tiled GeoTIFF — the file itself when the target is one, else a work file
+// converted once at the end by the target format's driver (CreateCopy): every format then gets whole
+// blocks in a fixed order, including those that cannot Create or write blocks at random.
 std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targets, const Grid& grid,
-                                          const EngineOptions& options, int threads, int tile, PartialOutputs& partial,
-                                          const std::vector<SourceSpec>& inputs) {
+                                          const EngineOptions& options, int threads, int tile,
+                                          OutputTransaction& transaction, Reporter& reporter) {
+  GDALDriver* geotiff = GetGDALDriverManager()->GetDriverByName("GTiff");
   std::vector<OutputDataset> outputs;
-  for (std::size_t t = 0; t < targets.size(); ++t) {
-    const RasterTarget& target = targets[t];
+  for (const RasterTarget& target : targets) {
+    reporter.throw_if_cancelled();
     if (target.path.empty()) throw InputError(target.key + ": no output path given");
-    for (std::size_t u = 0; u < t; ++u)
-      if (fs::absolute(targets[u].path).lexically_normal() == fs::absolute(target.path).lexically_normal())
-        throw InputError(target.key + ": '" + target.path + "' is also " + targets[u].key + "; give each output its own file");
-    const fs::path folder = fs::path(target.path).parent_path();
-    std::error_code error;
-    if (!folder.empty() && !fs::is_directory(folder, error))
-      throw InputError(target.key + ": folder '" + folder.string() + "' does not exist");
-    for (const auto& input : inputs) {
-      if (fs::exists(target.path, error) && fs::equivalent(target.path, input.path, error))
-        throw InputError(target.key + ": '" + target.path + "' is the input " + input.key + "; choose another file");
-    }
     GDALDriver* driver = driver_for(target);
     const int band_count = target.band_count();
-    const CPLStringList create = creation_options(driver, options, threads, tile, band_count > 1);
-    const std::string temporary = temporary_name(target.path, "smr-partial");
-    GDALDataset* created =
-        driver->Create(temporary.c_str(), grid.width, grid.height, band_count, GDT_Float32, create.List());
-    if (!created)
-      throw InputError(target.key + ": cannot create '" + target.path + "': " + CPLGetLastErrorMsg());
-    partial.add(driver, temporary, target.path);
-    OutputDataset output{GDALDatasetUniquePtr(created), {}};
+    OutputDataset output;
+    output.staged = transaction.stage(target.key, target.path, previous_dataset_files(target.path));
+    std::string work_path = output.staged;
+    CPLStringList create;
+    if (driver == geotiff) {
+      create = creation_options(geotiff, options.create_options, threads, tile, band_count > 1);
+    } else {
+      output.final_driver = driver;
+      output.final_options = creation_options(driver, options.create_options, threads, tile, band_count > 1);
+      create = creation_options(geotiff, {}, threads, tile, band_count > 1);
+      create.SetNameValue("COMPRESS", "NONE");  // read once by the conversion: not worth compressing
+      create.SetNameValue("PREDICTOR", nullptr);
+      work_path = output.staged + ".smr-work.tif";
+    }
+    GDALDataset* created = geotiff->Create(work_path.c_str(), grid.width, grid.height, band_count, GDT_Float32, create.List());
+    if (!created) {
+      const std::string full = disk_full_reason(work_path);
+      throw InputError(target.key + ": cannot create '" + target.path + "': " + (full.empty() ? CPLGetLastErrorMsg() : full));
+    }
+    output.dataset.reset(created);
     for (int b = 1; b <= band_count; ++b) output.bands.push_back(created->GetRasterBand(b));
     output.bands.front()->GetBlockSize(&output.block_width, &output.block_height);
     created->SetGeoTransform(const_cast<double*>(grid.transform.data()));
@@ -376,6 +428,44 @@ std::vector<OutputDataset> create_outputs(const std::vector<RasterTarget>& targe
     outputs.push_back(std::move(output));
   }
   return outputs;
+}
+
+int CPL_STDCALL conversion_progress(double, const char*, void* reporter) {
+  return static_cast<Reporter*>(reporter)->cancelled() ? FALSE : TRUE;
+}
+
+// Closes every output (flushing GDAL's cache) and converts the work files of other formats; any failure
+// names the output and, where that is the cause, says the disk is full.
+void finish_outputs(std::vector<OutputDataset>& outputs, const std::vector<RasterTarget>& targets, Reporter& reporter) {
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    OutputDataset& output = outputs[o];
+    const RasterTarget& target = targets[o];
+    const auto write_failure = [&](const std::string& what) {
+      const std::string full = disk_full_reason(output.staged);
+      return InputError(target.key + ": writing '" + target.path + "' failed: " + (full.empty() ? what : full));
+    };
+    const int failures_before = g_gdal_failures.load();
+    if (output.final_driver == nullptr) {
+      output.dataset->FlushCache(true);
+      if (g_gdal_failures.load() != failures_before) throw write_failure(CPLGetLastErrorMsg());
+      output.dataset.reset();
+      if (g_gdal_failures.load() != failures_before) throw write_failure(CPLGetLastErrorMsg());
+      continue;
+    }
+    output.dataset->FlushCache(true);
+    if (g_gdal_failures.load() != failures_before) throw write_failure(CPLGetLastErrorMsg());
+    GDALDatasetUniquePtr converted(output.final_driver->CreateCopy(output.staged.c_str(), output.dataset.get(), FALSE,
+                                                                   output.final_options.List(), conversion_progress,
+                                                                   &reporter));
+    reporter.throw_if_cancelled();
+    if (!converted) throw write_failure(std::string(output.final_driver->GetDescription()) + ": " + CPLGetLastErrorMsg());
+    converted.reset();
+    if (g_gdal_failures.load() != failures_before) throw write_failure(CPLGetLastErrorMsg());
+    const std::string work_path = output.dataset->GetDescription();
+    output.dataset.reset();
+    QuietGdal quiet;
+    GDALDeleteDataset(GDALGetDriverByName("GTiff"), work_path.c_str());
+  }
 }
 
 struct Window {
@@ -411,7 +501,7 @@ std::vector<Window> windows_for(const Grid& grid, const std::vector<OutputDatase
 // leave dirty blocks that whichever thread next needs cache space must flush (and compress) under the
 // dataset's lock, which serialises the run.
 void write_blocks(GDALRasterBand& band, const OutputDataset& output, const Window& window, const float* values,
-                  std::vector<float>& tile, std::mutex& write_mutex, const std::string& key) {
+                  std::vector<float>& tile, const RasterTarget& target) {
   const int block_width = output.block_width, block_height = output.block_height;
   tile.resize(static_cast<std::size_t>(block_width) * block_height);
   for (int by = window.y0; by < window.y0 + window.height; by += block_height)
@@ -422,12 +512,84 @@ void write_blocks(GDALRasterBand& band, const OutputDataset& output, const Windo
       for (int r = 0; r < rows; ++r)
         std::copy_n(values + static_cast<std::size_t>(by - window.y0 + r) * window.width + (bx - window.x0), columns,
                     tile.begin() + static_cast<std::size_t>(r) * block_width);
-      std::lock_guard<std::mutex> lock(write_mutex);
-      if (band.WriteBlock(bx / block_width, by / block_height, tile.data()) != CE_None)
-        throw std::runtime_error(key + ": writing failed: " + CPLGetLastErrorMsg());
+      if (band.WriteBlock(bx / block_width, by / block_height, tile.data()) != CE_None) {
+        const std::string full = disk_full_reason(output.staged);
+        throw InputError(target.key + ": writing '" + target.path + "' failed: " + (full.empty() ? CPLGetLastErrorMsg() : full));
+      }
     }
 }
 
+// One window's output bands: per target, band after band, width·height values each.
+using WindowValues = std::vector<std::vector<float>>;
+
+// Writes the windows in window order whatever order the threads finish them in, so a file's bytes (the
+// order of its blocks) are the same for any THREADS. A window finished early waits in a bounded queue;
+// a thread that finds the queue full waits for the writer to catch up, so memory stays bounded.
+class OrderedWriter {
+ public:
+  OrderedWriter(std::vector<OutputDataset>& outputs, const std::vector<RasterTarget>& targets,
+                const std::vector<Window>& windows, std::size_t max_waiting)
+      : outputs_(outputs), targets_(targets), windows_(windows), max_waiting_(std::max<std::size_t>(1, max_waiting)) {}
+
+  // Hands over window w; `values` comes back ready for the thread's next window. Returns false when
+  // the run stopped (`stopped()` became true) before the window could be written.
+  template <typename Stopped>
+  bool submit(long long w, WindowValues& values, const Stopped& stopped) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Cancel arrives by signal, without a notification: poll it.
+    while (w != next_ && waiting_.size() >= max_waiting_) {
+      if (stopped()) return false;
+      ready_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    if (w != next_) {
+      WindowValues fresh;
+      if (spare_.empty())
+        for (const auto& band_values : values) fresh.emplace_back(band_values.size());
+      waiting_.emplace(w, std::move(values));
+      if (spare_.empty()) {
+        values = std::move(fresh);
+      } else {
+        values = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      return true;
+    }
+    try {
+      write(w, values);
+      while (!waiting_.empty() && waiting_.begin()->first == next_) {
+        write(next_, waiting_.begin()->second);
+        spare_.push_back(std::move(waiting_.begin()->second));
+        waiting_.erase(waiting_.begin());
+      }
+    } catch (...) {
+      ready_.notify_all();
+      throw;
+    }
+    ready_.notify_all();
+    return true;
+  }
+
+ private:
+  void write(long long w, const WindowValues& values) {
+    const Window& window = windows_[static_cast<std::size_t>(w)];
+    const std::size_t n = static_cast<std::size_t>(window.width) * static_cast<std::size_t>(window.height);
+    for (std::size_t o = 0; o < outputs_.size(); ++o)
+      for (std::size_t b = 0; b < outputs_[o].bands.size(); ++b)
+        write_blocks(*outputs_[o].bands[b], outputs_[o], window, values[o].data() + b * n, tile_, targets_[o]);
+    ++next_;
+  }
+
+  std::vector<OutputDataset>& outputs_;
+  const std::vector<RasterTarget>& targets_;
+  const std::vector<Window>& windows_;
+  const std::size_t max_waiting_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  long long next_ = 0;
+  std::map<long long, WindowValues> waiting_;
+  std::vector<WindowValues> spare_;
+  std::vector<float> tile_;
+};
 
 struct ThreadInput {
   GDALDatasetUniquePtr dataset;
@@ -446,13 +608,16 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
   for (const auto& target : targets) bands_per_pixel += target.band_count();
   const long long bytes_per_pixel = std::max(1LL, bands_per_pixel) * static_cast<long long>(sizeof(float));
   const long long max_pixels = std::max(1LL, std::min(kMaxWindowPixels, kWindowBudgetBytes / bytes_per_pixel));
-  PartialOutputs partial;
-  auto outputs = create_outputs(targets, grid, options, threads, tile_size_for(bytes_per_pixel, grid), partial, sources);
+  // Declared before the outputs, so their datasets are closed before a failed run's files are removed.
+  OutputScope scope;
+  for (const auto& source : sources) scope.transaction().declare_input(source.key, source.path);
+  auto outputs = create_outputs(targets, grid, options, threads, tile_size_for(bytes_per_pixel, grid),
+                                scope.transaction(), reporter);
   const auto windows = windows_for(grid, outputs, max_pixels);
+  OrderedWriter writer(outputs, targets, windows, static_cast<std::size_t>(threads));
 
   RunCounts totals;
   totals.counters.assign(counter_count, 0);
-  std::mutex write_mutex;
   std::mutex error_mutex;
   std::string first_error;
   bool error_is_input = false;
@@ -502,7 +667,6 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
       record_error(std::string("preparing a worker thread: ") + error.what(), false);
       opened = false;
     }
-    std::vector<float> tile;
     RunCounts local;
     local.counters.assign(counter_count, 0);
 
@@ -527,7 +691,10 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
                                            window.width, window.height, GDT_Float32, band_count,
                                            const_cast<int*>(inputs[i].bands.data()), 0, 0,
                                            static_cast<GSpacing>(n * sizeof(float)), nullptr) != CE_None)
-            throw std::runtime_error(inputs[i].key + ": reading failed: " + CPLGetLastErrorMsg());
+            throw InputError(inputs[i].key + ": reading '" + (i < sources.size() ? sources[i].path : inputs[i].path) +
+                             "' failed at rows " + std::to_string(window.y0 + 1) + "–" +
+                             std::to_string(window.y0 + window.height) + " (a truncated or corrupt file?): " +
+                             CPLGetLastErrorMsg());
           for (int b = 0; b < band_count; ++b) {
             float* band_values = values + static_cast<std::size_t>(b) * n;
             if (const auto nodata = handles[i].nodata[static_cast<std::size_t>(b)])
@@ -559,10 +726,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         }
         for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
 
-        std::size_t first_band = 0;
-        for (std::size_t o = 0; o < outputs.size(); ++o)
-          for (std::size_t b = 0; b < outputs[o].bands.size(); ++b)
-            write_blocks(*outputs[o].bands[b], outputs[o], window, block.outputs[first_band++], tile, write_mutex, targets[o].key);
+        if (!outputs.empty() && !writer.submit(w, out_buffers, [&] { return failed || reporter.cancelled(); })) continue;
         reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
       } catch (const InputError& error) {
         record_error(error.what(), true);
@@ -584,11 +748,10 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
     if (error_is_input) throw InputError(first_error);
     throw std::runtime_error(first_error);
   }
-  for (auto& output : outputs) output.dataset.reset();  // flushes and closes before the rename
   if (g_gdal_failures.load() != failures_before)
-    throw std::runtime_error(targets.empty() ? "GDAL reported an error while reading the inputs"
-                                             : "GDAL reported an error while writing the outputs; nothing was written");
-  partial.commit();
+    throw std::runtime_error(std::string("GDAL reported an error during the run: ") + CPLGetLastErrorMsg());
+  finish_outputs(outputs, targets, reporter);
+  scope.finish();
   return totals;
 }
 
@@ -742,6 +905,17 @@ json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& tar
   json result = {{"NODATA_PIXELS", counts.nodata}, {"INVALID_PIXELS", counts.invalid}, {"VALID_PIXELS", counts.valid}};
   for (const auto& target : targets) result[target.key] = target.path;
   return result;
+}
+
+std::vector<std::string> writable_raster_extensions() {
+  std::set<std::string> extensions;
+  auto* manager = GetGDALDriverManager();
+  for (int i = 0; i < manager->GetDriverCount(); ++i) {
+    GDALDriver* driver = manager->GetDriver(i);
+    if (!writable_raster_driver(driver)) continue;
+    for (const auto& extension : extensions_of(driver)) extensions.insert(extension);
+  }
+  return {extensions.begin(), extensions.end()};
 }
 
 std::vector<std::string> with_engine_keys(std::vector<std::string> keys) {

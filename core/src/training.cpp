@@ -11,6 +11,7 @@
 #include <exception>
 #include <limits>
 #include <map>
+#include <new>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -189,9 +190,9 @@ Subset select(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets, con
   return {inputs(Eigen::all, indices), targets(Eigen::all, indices)};
 }
 
-double mean_squared_error(const Mlp& network, const Subset& subset) {
+double mean_squared_error(const Mlp& network, const Subset& subset, MlpWorkspace& workspace) {
   if (subset.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const double mse = (network.predict(subset.inputs) - subset.targets).squaredNorm() /
+  const double mse = (network.predict(subset.inputs, workspace) - subset.targets).squaredNorm() /
                      static_cast<double>(subset.targets.size());
   return std::isfinite(mse) ? mse : std::numeric_limits<double>::infinity();
 }
@@ -206,21 +207,28 @@ struct RestartOutcome {
 
 // Tracks the errors after each epoch and the weights of the validation minimum (trainlm's early
 // stopping: a new minimum resets the count of failures, a higher error adds one, an equal one neither).
+// The curves have room for every epoch from the start and the kept network is assigned over the
+// previous one (same shapes), so recording an epoch allocates nothing.
 class EpochRecorder {
  public:
-  EpochRecorder(const Subset& validation, const Subset& test, int max_fail)
-      : validation_(validation), test_(test), max_fail_(max_fail) {}
+  EpochRecorder(const Subset& validation, const Subset& test, int max_fail, int max_epochs)
+      : validation_(validation), test_(test), max_fail_(max_fail) {
+    const auto epochs = static_cast<std::size_t>(max_epochs) + 1;
+    outcome_.curves.train.reserve(epochs);
+    if (!validation_.empty()) outcome_.curves.validation.reserve(epochs);
+    if (!test_.empty()) outcome_.curves.test.reserve(epochs);
+  }
 
   // Returns false when the validation error has failed to improve max_fail times in a row.
   bool record(const Mlp& network, int epoch, double train_mse) {
     outcome_.curves.train.push_back(train_mse);
-    if (!test_.empty()) outcome_.curves.test.push_back(mean_squared_error(network, test_));
+    if (!test_.empty()) outcome_.curves.test.push_back(mean_squared_error(network, test_, test_workspace_));
     outcome_.epochs_run = epoch;
     if (validation_.empty()) {  // nothing to stop on: keep the latest weights, as trainlm does
       keep(network, epoch, train_mse);
       return true;
     }
-    const double error = mean_squared_error(network, validation_);
+    const double error = mean_squared_error(network, validation_, validation_workspace_);
     outcome_.curves.validation.push_back(error);
     if (!outcome_.network || error < outcome_.selection_error) {
       keep(network, epoch, error);
@@ -233,12 +241,20 @@ class EpochRecorder {
 
   RestartOutcome finish(std::string stop_reason) {
     outcome_.stop_reason = std::move(stop_reason);
+    // Early stopping usually leaves most of the reserved epochs unused; the outcome is kept until
+    // every restart has finished.
+    outcome_.curves.train.shrink_to_fit();
+    outcome_.curves.validation.shrink_to_fit();
+    outcome_.curves.test.shrink_to_fit();
     return std::move(outcome_);
   }
 
  private:
   void keep(const Mlp& network, int epoch, double selection_error) {
-    outcome_.network = network;
+    if (outcome_.network)
+      *outcome_.network = network;
+    else
+      outcome_.network = network;
     outcome_.best_epoch = epoch;
     outcome_.selection_error = selection_error;
   }
@@ -248,6 +264,7 @@ class EpochRecorder {
   int max_fail_;
   int failures_ = 0;
   RestartOutcome outcome_;
+  MlpWorkspace validation_workspace_, test_workspace_;
 };
 
 constexpr const char* kValidationStop = "validation stop";
@@ -267,17 +284,20 @@ class Progress {
 
 RestartOutcome train_levenberg_marquardt(Mlp network, const Subset& train, const Subset& validation,
                                          const Subset& test, const TrainingSettings& settings, Progress& progress) {
+  MlpWorkspace workspace;  // the training samples' forward pass and Jacobian chunks
   const LevenbergMarquardt::Residuals residuals = [&](const Eigen::VectorXd& x, Eigen::VectorXd& e) {
     network.set_parameters(x);
-    const Eigen::MatrixXd difference = network.predict(train.inputs) - train.targets;
-    e = Eigen::Map<const Eigen::VectorXd>(difference.data(), difference.size());  // sample-major, as the Jacobian
+    const Eigen::MatrixXd& outputs = network.predict(train.inputs, workspace);
+    // Sample-major, as the Jacobian.
+    e = Eigen::Map<const Eigen::VectorXd>(outputs.data(), outputs.size()) -
+        Eigen::Map<const Eigen::VectorXd>(train.targets.data(), train.targets.size());
   };
   const LevenbergMarquardt::Jacobian jacobian = [&](const Eigen::VectorXd& x, Eigen::MatrixXd& j) {
     network.set_parameters(x);
-    network.jacobian(train.inputs, j);
+    network.jacobian(train.inputs, j, workspace);
   };
   LevenbergMarquardt solver(residuals, jacobian, settings.lm);
-  EpochRecorder recorder(validation, test, settings.max_fail);
+  EpochRecorder recorder(validation, test, settings.max_fail, settings.lm.max_epochs);
   LevenbergMarquardtStatus status = solver.init(network.parameters());
   network.set_parameters(solver.x());
   bool keep_going = recorder.record(network, 0, solver.mean_squared_error());
@@ -292,33 +312,52 @@ RestartOutcome train_levenberg_marquardt(Mlp network, const Subset& train, const
   return recorder.finish(keep_going ? stop_reason_text(status) : kValidationStop);
 }
 
+// A mini-batch's samples and buffers. Every batch of an epoch has BATCH_SIZE samples but the last,
+// which has the remainder: each of the two sizes keeps its own, so neither is ever resized.
+struct Batch {
+  Subset part;
+  MlpWorkspace workspace;
+  Eigen::MatrixXd jacobian, difference;
+
+  Batch(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index size)
+      : part{Eigen::MatrixXd(inputs, size), Eigen::MatrixXd(outputs, size)} {}
+};
+
 RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& validation, const Subset& test,
                           const TrainingSettings& settings, std::mt19937_64& random, Progress& progress) {
   const AdamParams& adam = settings.adam;
   Eigen::VectorXd x = network.parameters();
   Eigen::VectorXd first_moment = Eigen::VectorXd::Zero(x.size()), second_moment = Eigen::VectorXd::Zero(x.size());
+  Eigen::VectorXd gradient(x.size());
   long long step = 0;
   const Eigen::Index samples = train.targets.cols();
   std::vector<Eigen::Index> order(static_cast<std::size_t>(samples));
   std::iota(order.begin(), order.end(), 0);
-  EpochRecorder recorder(validation, test, settings.max_fail);
-  double train_mse = mean_squared_error(network, train);
+  const Eigen::Index full_size = std::min<Eigen::Index>(samples, adam.batch_size);
+  Batch full(train.inputs.rows(), train.targets.rows(), full_size);
+  Batch last(train.inputs.rows(), train.targets.rows(), samples % full_size);
+  MlpWorkspace train_workspace;
+  EpochRecorder recorder(validation, test, settings.max_fail, settings.lm.max_epochs);
+  double train_mse = mean_squared_error(network, train, train_workspace);
   bool keep_going = recorder.record(network, 0, train_mse);
   std::string reason = stop_reason_text(LevenbergMarquardtStatus::MaximumEpochs);
-  Eigen::MatrixXd j;
   int epoch = 0;
   if (train_mse <= settings.lm.goal) reason = stop_reason_text(LevenbergMarquardtStatus::GoalReached);
   while (keep_going && train_mse > settings.lm.goal && epoch < settings.lm.max_epochs) {
     if (progress.cancelled()) throw Cancelled();
     std::shuffle(order.begin(), order.end(), random);
     for (Eigen::Index first = 0; first < samples; first += adam.batch_size) {
-      const std::vector<Eigen::Index> batch(order.begin() + first,
-                                            order.begin() + std::min<Eigen::Index>(samples, first + adam.batch_size));
-      const Subset part = select(train.inputs, train.targets, batch);
-      const Eigen::MatrixXd difference = network.predict(part.inputs) - part.targets;
-      network.jacobian(part.inputs, j);
-      const Eigen::VectorXd gradient = (2.0 / static_cast<double>(difference.size())) * j.transpose() *
-                                       Eigen::Map<const Eigen::VectorXd>(difference.data(), difference.size());
+      const Eigen::Index size = std::min<Eigen::Index>(samples - first, adam.batch_size);
+      Batch& batch = size == full_size ? full : last;
+      for (Eigen::Index k = 0; k < size; ++k) {
+        const Eigen::Index sample = order[static_cast<std::size_t>(first + k)];
+        batch.part.inputs.col(k) = train.inputs.col(sample);
+        batch.part.targets.col(k) = train.targets.col(sample);
+      }
+      batch.difference = network.predict(batch.part.inputs, batch.workspace) - batch.part.targets;
+      network.jacobian(batch.part.inputs, batch.jacobian, batch.workspace);
+      gradient.noalias() = (2.0 / static_cast<double>(batch.difference.size())) * batch.jacobian.transpose() *
+                           Eigen::Map<const Eigen::VectorXd>(batch.difference.data(), batch.difference.size());
       ++step;
       first_moment = adam.beta1 * first_moment + (1.0 - adam.beta1) * gradient;
       second_moment = adam.beta2 * second_moment + (1.0 - adam.beta2) * gradient.cwiseAbs2();
@@ -329,7 +368,7 @@ RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& valida
       network.set_parameters(x);
     }
     ++epoch;
-    train_mse = mean_squared_error(network, train);
+    train_mse = mean_squared_error(network, train, train_workspace);
     keep_going = recorder.record(network, epoch, train_mse);
     progress.epoch_done();
     if (!std::isfinite(train_mse)) {
@@ -342,11 +381,54 @@ RestartOutcome train_adam(Mlp network, const Subset& train, const Subset& valida
   return recorder.finish(keep_going ? reason : kValidationStop);
 }
 
+// Restarts run in parallel only at the outermost level: inside a loop over cells (even a one-thread
+// one) they stay on the caller's thread, so THREADS bounds the threads in use.
+bool restarts_in_parallel(const TrainingSettings& settings) { return settings.restarts > 1 && omp_get_level() == 0; }
+
 }  // namespace
 
-TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
-                              const Division& division, const TrainingSettings& settings, Reporter& reporter) {
-  settings.lm.validate();
+TrainingMemory estimate_training_memory(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index train,
+                                        Eigen::Index validation, Eigen::Index test, const TrainingSettings& settings,
+                                        int threads) {
+  threads = std::max(1, threads);
+  std::vector<Eigen::Index> sizes{inputs};
+  sizes.insert(sizes.end(), settings.hidden.begin(), settings.hidden.end());
+  sizes.push_back(outputs);
+  TrainingMemory memory;
+  for (std::size_t l = 1; l < sizes.size(); ++l) memory.weights += sizes[l] * (sizes[l - 1] + 1);
+  const auto weights = static_cast<double>(memory.weights);
+  constexpr double kDouble = sizeof(double);
+  const bool parallel_restarts = settings.restarts > 1;
+  memory.concurrent = parallel_restarts ? std::min(settings.restarts, threads) : 1;
+  const int jacobian_threads = parallel_restarts ? 1 : threads;
+  const double scored = MlpWorkspace::bytes(sizes, validation, false, 1) + MlpWorkspace::bytes(sizes, test, false, 1);
+  if (settings.trainer == Trainer::LevenbergMarquardt) {
+    const double residuals = static_cast<double>(train) * static_cast<double>(outputs);
+    memory.jacobian = residuals * weights * kDouble;
+    memory.matrices = LevenbergMarquardt::bytes(train * outputs, memory.weights, jacobian_threads) - memory.jacobian;
+    memory.activations = MlpWorkspace::bytes(sizes, train, true, jacobian_threads) + scored;
+  } else {
+    const Eigen::Index batch = std::min<Eigen::Index>(train, settings.adam.batch_size), rest = batch > 0 ? train % batch : 0;
+    memory.jacobian = static_cast<double>((batch + rest) * outputs) * weights * kDouble;
+    memory.activations = MlpWorkspace::bytes(sizes, batch, true, 1) + MlpWorkspace::bytes(sizes, rest, true, 1) +
+                         MlpWorkspace::bytes(sizes, train, false, 1) + scored +
+                         static_cast<double>((batch + rest) * (inputs + 2 * outputs)) * kDouble;  // batch copies
+    memory.matrices = 4.0 * weights * kDouble;  // x, the two moments, the gradient
+  }
+  // The network trained, the kept one and the initial parameters; three error curves.
+  const double curves = 3.0 * (static_cast<double>(settings.lm.max_epochs) + 1.0) * kDouble;
+  // Plus what the allocator rounds up and the small vectors of a restart: 64 KiB.
+  memory.other = 3.0 * weights * kDouble + curves + 65536.0;
+  // The samples, and every restart's outcome (its network and curves) until the best is chosen.
+  memory.shared = static_cast<double>((train + validation + test) * (inputs + outputs)) * kDouble +
+                  static_cast<double>(settings.restarts) * (weights * kDouble + curves);
+  return memory;
+}
+
+namespace {
+
+TrainingOutcome train_restarts(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                               const Division& division, const TrainingSettings& settings, Reporter& reporter) {
   if (settings.restarts < 1) throw InputError("RESTARTS must be at least 1, got " + std::to_string(settings.restarts));
   if (settings.max_fail < 0) throw InputError("MAX_FAIL must not be negative, got " + std::to_string(settings.max_fail));
   if (settings.trainer == Trainer::Adam) {
@@ -365,8 +447,7 @@ TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::Matrix
   std::exception_ptr failure;
   std::mutex failure_mutex;
   // Restarts in parallel when there are several; inside, the Jacobian's own loop then runs on one thread.
-  // Inside an enclosing parallel loop (one network per cell) they stay on the caller's thread.
-#pragma omp parallel for schedule(dynamic, 1) if (settings.restarts > 1 && !omp_in_parallel())
+#pragma omp parallel for schedule(dynamic, 1) if (restarts_in_parallel(settings))
   for (int restart = 0; restart < settings.restarts; ++restart) {
     try {
       {
@@ -396,6 +477,32 @@ TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::Matrix
     throw std::runtime_error("training diverged: every restart ended with non-finite errors");
   return {std::move(*kept.network), static_cast<int>(best), kept.best_epoch, kept.epochs_run,
           kept.stop_reason, std::move(kept.curves), kept.selection_error};
+}
+
+}  // namespace
+
+TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                              const Division& division, const TrainingSettings& settings, Reporter& reporter) {
+  settings.lm.validate();
+  try {
+    return train_restarts(inputs, targets, division, settings, reporter);
+  } catch (const std::bad_alloc&) {
+    // The commands estimate the memory first (MAX_MEMORY_MB); this is for when the machine has less
+    // free than that estimate allows.
+    const TrainingMemory memory = estimate_training_memory(inputs.rows(), targets.rows(),
+                                                           static_cast<Eigen::Index>(division.train.size()),
+                                                           static_cast<Eigen::Index>(division.validation.size()),
+                                                           static_cast<Eigen::Index>(division.test.size()), settings,
+                                                           restarts_in_parallel(settings) ? omp_get_max_threads() : 1);
+    throw InputError("out of memory while training: HIDDEN " + describe(json(settings.hidden)) + " (" +
+                     std::to_string(memory.weights) + " weights) with TRAINER " +
+                     (settings.trainer == Trainer::LevenbergMarquardt ? "lm" : "adam") + " on " +
+                     std::to_string(division.train.size()) + " training samples, RESTARTS " +
+                     std::to_string(settings.restarts) + ", estimated at " +
+                     std::to_string(static_cast<long long>(std::ceil(memory.total() / 1048576.0))) +
+                     " MB; the machine has less free. Lower HIDDEN, the samples, RESTARTS or THREADS, or MAX_MEMORY_MB so "
+                     "that the estimate stops such a training before it starts");
+  }
 }
 
 }  // namespace smr

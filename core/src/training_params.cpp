@@ -1,6 +1,8 @@
 #include "smr/training_params.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace smr {
 
@@ -63,7 +65,10 @@ TrainingChoice training_choice(const Params& params, const TrainingDefaults& def
   settings.lm.mu = params.number_in("MU", 1e-300, 1e300, 1e-3);
   settings.lm.mu_dec = params.number_in("MU_DEC", 1e-12, 0.999999, 0.1);
   settings.lm.mu_inc = params.number_in("MU_INC", 1.000001, 1e12, 10.0);
-  settings.lm.mu_max = params.number_in("MU_MAX", settings.lm.mu, 1e300, 1e10);
+  settings.lm.mu_max = params.number_in("MU_MAX", 1e-300, 1e300, 1e10);
+  if (settings.lm.mu_max < settings.lm.mu)
+    throw InputError("MU_MAX is " + describe(json(settings.lm.mu_max)) + " but MU is " + describe(json(settings.lm.mu)) +
+                     ": μ starts at MU and grows up to MU_MAX, so MU_MAX must be at least MU");
   settings.max_fail = static_cast<int>(params.integer_in("MAX_FAIL", 0, 1000000, 6));
   settings.adam.learning_rate = params.number_in("LEARNING_RATE", 1e-12, 10.0, 1e-3);
   settings.adam.batch_size = static_cast<int>(params.integer_in("BATCH_SIZE", 1, 1000000, 32));
@@ -72,7 +77,84 @@ TrainingChoice training_choice(const Params& params, const TrainingDefaults& def
   choice.ratios = {params.number("TRAIN_RATIO", defaults.ratios.train),
                    params.number("VALIDATION_RATIO", defaults.ratios.validation),
                    params.number("TEST_RATIO", defaults.ratios.test)};
+  choice.max_memory_mb = params.integer_in("MAX_MEMORY_MB", kLowestMaxMemoryMb, kHighestMaxMemoryMb, kDefaultMaxMemoryMb);
   return choice;
+}
+
+TrainingShape divided_shape(Eigen::Index count, const DivisionRatios& ratios) {
+  TrainingShape shape;
+  const double total = ratios.train + ratios.validation + ratios.test;
+  if (!(total > 0.0) || !std::isfinite(total)) {  // invalid ratios are reported when the samples are divided
+    shape.train = count;
+    return shape;
+  }
+  const auto share = [&](double ratio) {
+    return std::min<Eigen::Index>(count, std::llround(static_cast<double>(count) * ratio / total));
+  };
+  shape.validation = share(ratios.validation);
+  shape.test = std::min<Eigen::Index>(count - shape.validation, share(ratios.test));
+  shape.train = count - shape.validation - shape.test;
+  return shape;
+}
+
+TrainingMemory command_training_memory(const TrainingChoice& choice, const TrainingShape& shape) {
+  const int threads = std::max(1, shape.threads);
+  TrainingMemory memory = estimate_training_memory(shape.inputs, shape.outputs, shape.train, shape.validation,
+                                                   shape.test, choice.settings, shape.per_cell ? 1 : threads);
+  if (shape.per_cell) {  // cells in parallel, each on one thread with its restarts in turn
+    memory.concurrent = shape.trainings > 0 ? static_cast<int>(std::min<long long>(threads, shape.trainings)) : threads;
+    memory.shared *= memory.concurrent;
+  }
+  return memory;
+}
+
+namespace {
+
+std::string megabytes(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / 1048576.0))) + " MB"; }
+
+std::string thousands(long long value) {
+  std::string digits = std::to_string(value), grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return grouped;
+}
+
+}  // namespace
+
+void check_training_memory(const TrainingChoice& choice, const TrainingShape& shape) {
+  const TrainingMemory memory = command_training_memory(choice, shape);
+  const double limit = static_cast<double>(choice.max_memory_mb) * 1048576.0;
+  if (memory.total() <= limit) return;
+  const TrainingSettings& settings = choice.settings;
+  const bool lm = settings.trainer == Trainer::LevenbergMarquardt;
+  const long long samples = shape.train + shape.validation + shape.test;
+  std::string message = "the training would need about " + megabytes(memory.total()) + ", more than MAX_MEMORY_MB " +
+                        std::to_string(choice.max_memory_mb) + ". HIDDEN " + describe(json(settings.hidden)) +
+                        " gives " + thousands(memory.weights) + " weights; ";
+  if (lm)
+    message += "TRAINER lm holds per restart a Jacobian of " + thousands(shape.train * shape.outputs) +
+               " training samples × the weights (" + megabytes(memory.jacobian) + ") and three weights × weights matrices (" +
+               megabytes(memory.matrices) + ")";
+  else
+    message += "TRAINER adam holds per restart a Jacobian of BATCH_SIZE " + std::to_string(settings.adam.batch_size) +
+               " samples (and of the last, shorter batch) × the weights (" + megabytes(memory.jacobian) + ")";
+  message += ", and the passes through the layers of " + thousands(samples) +
+             " samples (outputs, slopes and Jacobian rows of each chunk: " + megabytes(memory.activations) + ")";
+  if (shape.per_cell)
+    message += "; THREADS " + std::to_string(shape.threads) + ": " + std::to_string(memory.concurrent) +
+               " of these trainings at once, each on up to " + thousands(samples) + " samples with RESTARTS " +
+               std::to_string(settings.restarts) + " in turn";
+  else
+    message += "; RESTARTS " + std::to_string(settings.restarts) + " with THREADS " + std::to_string(shape.threads) +
+               " run " + std::to_string(memory.concurrent) + " at once";
+  message += ". Lower HIDDEN" + std::string(lm ? "" : ", BATCH_SIZE") + ", RESTARTS or THREADS";
+  if (!shape.sample_keys.empty()) message += ", train on fewer samples (" + shape.sample_keys + ")";
+  if (lm) message += ", use TRAINER adam (no weights × weights matrices)";
+  message += ", or raise MAX_MEMORY_MB (" + std::to_string(kLowestMaxMemoryMb) + " to " +
+             std::to_string(kHighestMaxMemoryMb) + ") if the machine has that memory free";
+  throw InputError(message);
 }
 
 TrainingSettings TrainingChoice::in_scaled_units(double gain) const {

@@ -101,8 +101,7 @@ CommandRun run_command(const std::string& name, const json& parameters, const Ca
   CommandRun run;
   try {
     Reporter reporter(stream, cancel);
-    const GdalSession gdal(reporter);
-    run.outputs = command->run(Params(parameters, name), reporter);
+    run.outputs = execute(*command, parameters, reporter);
   } catch (...) {
     std::fclose(stream);
     throw;

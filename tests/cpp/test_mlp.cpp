@@ -105,6 +105,30 @@ TEST_CASE("the Jacobian is the same for 1 and 2 threads", "[mlp][threads]") {
   CHECK(one == two);
 }
 
+TEST_CASE("a workspace reused across sample counts and networks gives a fresh workspace's bits", "[mlp][workspace]") {
+  // The trainers keep one workspace per sample set; whatever it held before, results must not change.
+  // 300 samples: a full Jacobian chunk and a partial one; wide layers take the product-buffer path.
+  Mlp wide(3, {70, 40}, 2, Activation::Logsig);
+  std::mt19937_64 random(5);
+  wide.initialise_nguyen_widrow(random);
+  const Mlp networks[] = {random_network(Activation::Tansig, 3), random_network(Activation::Relu, 4), wide};
+  MlpWorkspace shared;
+  for (const Eigen::Index samples : {300, 7, 256, 300, 1}) {
+    const MatrixXd inputs = random_inputs(samples, static_cast<std::uint64_t>(samples));
+    for (const Mlp& network : networks) {
+      INFO(samples << " samples, " << network.parameter_count() << " weights");
+      MlpWorkspace fresh;
+      MatrixXd reused_jacobian, fresh_jacobian;
+      network.jacobian(inputs, reused_jacobian, shared);
+      network.jacobian(inputs, fresh_jacobian, fresh);
+      CHECK(reused_jacobian == fresh_jacobian);
+      const MatrixXd reused = network.predict(inputs, shared);
+      CHECK(reused == network.predict(inputs, fresh));
+      CHECK(reused == network.predict(inputs));
+    }
+  }
+}
+
 TEST_CASE("Nguyen-Widrow initialisation", "[mlp]") {
   const Mlp network = random_network(Activation::Tansig, 21);
   // Hidden rows have norm 0.7·S^(1/R): 0.7·5^(1/3) and 0.7·4^(1/5).

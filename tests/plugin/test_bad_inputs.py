@@ -126,3 +126,26 @@ def test_plugin_names_the_parameter_of_an_unreadable_raster(qgis_app, red, tmp_p
                                  "OUTPUT": str(tmp_path / "out.tif")},
                                 QgsProcessingContext(), QgsProcessingFeedback())
     assert str(raised.value).startswith("NIR: ") and reason in str(raised.value)
+
+
+# --- the output guard: the audit's "also through QGIS" cases -------------------------------------
+
+def test_model_file_over_the_target_raster_is_refused_and_the_raster_kept(run_algorithm, tmp_path):
+    sigma0 = write_raster(tmp_path / "sigma0.tif", [[-12.0, -11.5, -11.0], [-10.5, -10.0, -9.5]])
+    target = write_raster(tmp_path / "target.tif", [[0.10, 0.14, 0.18], [0.22, 0.26, 0.30]])
+    before = (tmp_path / "target.tif").read_bytes()
+    message = error_of(run_algorithm, "trainmlp", {
+        "INPUT_RASTERS": [sigma0], "TARGET_RASTER": target, "EPOCHS": 2, "OUTPUT_MODEL": target,
+        "OUTPUT_REPORT": str(tmp_path / "report.html")})
+    assert "OUTPUT_MODEL" in message and "is the input TARGET_RASTER" in message
+    assert (tmp_path / "target.tif").read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if "smr-partial" in p.name]
+
+
+def test_output_over_an_input_raster_is_refused(run_algorithm, tmp_path):
+    tbv = write_raster(tmp_path / "tbv.tif", [[250.0, 260.0]])
+    tbh = write_raster(tmp_path / "tbh.tif", [[240.0, 230.0]])
+    before = (tmp_path / "tbh.tif").read_bytes()
+    message = error_of(run_algorithm, "mpdi", {"TBV": tbv, "TBH": tbh, "OUTPUT": tbh})
+    assert "OUTPUT" in message and "is the input TBH" in message
+    assert (tmp_path / "tbh.tif").read_bytes() == before

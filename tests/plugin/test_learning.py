@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from qgis.core import QgsApplication
+from qgis.core import QgsApplication, QgsProcessingParameterDefinition
 
 from raster_helpers import RecordingFeedback, error_of, write_points, write_raster
 
@@ -83,14 +83,14 @@ def test_train_parameters_defaults_and_enum_orders(qgis_app):
         "HIDDEN", "EPOCHS", "GOAL", "MAX_FAIL", "TRAIN_RATIO", "VALIDATION_RATIO", "TEST_RATIO",
         "RESTARTS", "SEED", "MIN_GRADIENT", "MU", "MU_DEC", "MU_INC", "MU_MAX", "LEARNING_RATE",
         "BATCH_SIZE", "THREADS", "MAX_SAMPLES", "HIDDEN_ACTIVATION", "OUTPUT_ACTIVATION",
-        "NORMALISATION", "TRAINER", "DIVISION")}
+        "NORMALISATION", "TRAINER", "DIVISION", "MAX_MEMORY_MB")}
     assert defaults == {
         "HIDDEN": "10", "EPOCHS": 1000, "GOAL": 0, "MAX_FAIL": 6, "TRAIN_RATIO": 0.7,
         "VALIDATION_RATIO": 0.15, "TEST_RATIO": 0.15, "RESTARTS": 1, "SEED": 1,
         "MIN_GRADIENT": 1e-7, "MU": 1e-3, "MU_DEC": 0.1, "MU_INC": 10, "MU_MAX": 1e10,
         "LEARNING_RATE": 1e-3, "BATCH_SIZE": 32, "THREADS": 0, "MAX_SAMPLES": 0,
         "HIDDEN_ACTIVATION": 0, "OUTPUT_ACTIVATION": 3, "NORMALISATION": 0, "TRAINER": 0,
-        "DIVISION": 0}
+        "DIVISION": 0, "MAX_MEMORY_MB": 4096}
     options = {key: [option.split()[0] for option in train.parameterDefinition(key).options()]
                for key in ("HIDDEN_ACTIVATION", "TRAINER", "DIVISION")}
     assert options == {"HIDDEN_ACTIVATION": ["tansig", "logsig", "relu", "purelin"],
@@ -104,6 +104,16 @@ def test_train_parameters_defaults_and_enum_orders(qgis_app):
         for metric in ("R", "R2", "NSE", "RMSE", "UBRMSE", "MAE", "BIAS", "N"):
             assert f"{subset}_{metric}" in outputs
     assert {"SKIPPED_SAMPLES", "BEST_RESTART", "BEST_EPOCH", "EPOCHS_RUN", "STOP_REASON"} <= outputs
+
+
+def test_memory_limit_is_an_advanced_parameter_of_every_trainer(qgis_app):
+    for algorithm_id in ("smr:trainmlp", "smr:pixelwisereconstruction", "smr:sensitivityanalysis"):
+        created = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
+        definition = created.parameterDefinition("MAX_MEMORY_MB")
+        assert definition is not None, algorithm_id
+        assert definition.flags() & QgsProcessingParameterDefinition.FlagAdvanced, algorithm_id
+        assert (definition.defaultValue(), definition.minimum(), definition.maximum()) == \
+            (4096, 16, 1048576), algorithm_id
 
 
 # --- smr:trainmlp: inputs the plugin rejects before the core runs ---------------------------------
@@ -239,6 +249,20 @@ def test_the_same_seed_gives_the_same_model(run_algorithm, sample_points, tmp_pa
         files.append(model.read_bytes())
     assert files[0] == files[1]  # the same for any number of threads
     assert files[0] != files[2]  # another division and initialisation
+
+
+def test_a_training_above_the_memory_limit_is_refused_before_it_starts(run_algorithm,
+                                                                       sample_points, tmp_path):
+    # Adam with two layers of 300 neurons holds a 32 × 91,501 Jacobian per batch: about 50 MB.
+    feedback = RecordingFeedback()
+    parameters = training_parameters(sample_points, tmp_path, HIDDEN="300 300", TRAINER=1,
+                                     MAX_MEMORY_MB=16)
+    message = error_of(lambda name, values: run_algorithm(name, values, feedback), "trainmlp",
+                       parameters)
+    assert feedback.request_sent()["MAX_MEMORY_MB"] == 16
+    assert "more than MAX_MEMORY_MB 16" in message and "HIDDEN [300,300]" in message \
+        and "91,501 weights" in message and "BATCH_SIZE" in message
+    assert not (tmp_path / "model.json").exists()
 
 
 def test_null_values_are_skipped_and_counted(run_algorithm, tmp_path):

@@ -16,10 +16,18 @@ struct Command {
   std::string summary;  // one line for `smr --help`
   std::string help;     // parameters, equations, units, nodata handling
   std::function<json(const Params&, Reporter&)> run;
+  // The keys that name files the command writes: checked before it runs against its inputs and each
+  // other, and staged through the output guard (smr/outputs.hpp).
+  std::vector<std::string> outputs = {};
 };
 
 const std::vector<Command>& commands();
 const Command* find_command(const std::string& name);
+
+// One run as `smr <command>` makes it: GDAL set up, the parameters checked, every output staged and
+// committed together only when the command succeeded and was not cancelled (smr/outputs.hpp).
+// Returns the result's outputs; throws InputError, Cancelled or another exception like the command.
+json execute(const Command& command, const json& parameters, Reporter& reporter);
 
 // Registration of each family, defined beside its kernels.
 void add_optical_commands(std::vector<Command>& registry);

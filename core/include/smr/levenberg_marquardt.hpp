@@ -4,10 +4,13 @@
 // epochs and keep the weights of its minimum.
 #pragma once
 
+#include "smr/eigen_products.hpp"
+
 #include <Eigen/Dense>
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace smr {
 
@@ -43,6 +46,10 @@ class LevenbergMarquardt {
 
   LevenbergMarquardt(Residuals residuals, Jacobian jacobian, LevenbergMarquardtParams params);
 
+  // Bytes the solver holds for m residuals and n parameters: the Jacobian (m × n), JᵀJ, JᵀJ + μI and
+  // its Cholesky factor (n × n each), the vectors, and JᵀJ's product blocks on `threads` threads.
+  static double bytes(Eigen::Index residuals, Eigen::Index parameters, int threads = 1);
+
   LevenbergMarquardtStatus init(const Eigen::VectorXd& start);
   LevenbergMarquardtStatus step();  // one epoch
   LevenbergMarquardtStatus minimize(const Eigen::VectorXd& start);  // init, then step until done
@@ -59,14 +66,22 @@ class LevenbergMarquardt {
   LevenbergMarquardtStatus linearise();  // J, JᵀJ, Jᵀe and the gradient at x_
   LevenbergMarquardtStatus check_stop();
 
+  // Every buffer is a member, sized by init() and reused by each step: an epoch allocates nothing
+  // (see bytes()).
   Residuals residuals_;
   Jacobian jacobian_;
   LevenbergMarquardtParams params_;
   Eigen::VectorXd x_;          // parameters (n)
   Eigen::VectorXd e_;          // residuals at x_ (m)
   Eigen::MatrixXd j_;          // Jacobian at x_ (m × n)
-  Eigen::MatrixXd jtj_;        // JᵀJ (n × n)
+  Eigen::MatrixXd jtj_;        // JᵀJ (n × n), lower triangle
   Eigen::VectorXd jte_;        // Jᵀe (n)
+  Eigen::MatrixXd damped_;     // JᵀJ + μI (n × n)
+  Eigen::LLT<Eigen::MatrixXd> cholesky_;  // its factor (n × n)
+  Eigen::VectorXd delta_;      // (JᵀJ + μI)⁻¹Jᵀe (n)
+  Eigen::VectorXd candidate_;  // x_ − delta_ (n)
+  Eigen::VectorXd candidate_residuals_;  // at candidate_ (m)
+  std::vector<ProductBuffers> gram_buffers_;  // JᵀJ's product blocks, one per thread
   double mse_ = 0.0;
   double gradient_norm_ = 0.0;
   double mu_ = 0.0;

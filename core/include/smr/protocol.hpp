@@ -22,21 +22,29 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Where an output is written until the run succeeds: `<folder>/<stem>.<tag>-<pid><extension>`, beside
-// the target (same file system, so the final rename is atomic) and with its extension for the driver.
-std::string temporary_name(const std::string& target, const std::string& tag);
-
-// Writes `text` to `path` under its temporary name and renames it into place, so a failed run leaves
-// neither a half-written file nor loses the previous one. Errors name `key`, the parameter.
+// Writes `text` as the output `key` through the run's output guard (smr/outputs.hpp): committed with
+// the run's other outputs, never over an input; a failed run leaves neither a half-written file nor
+// loses the previous one. Errors name `key`, the parameter.
 void write_file_atomically(const std::string& key, const std::string& path, const std::string& text);
 
-// The JSON document in the file at `path` (a model or a mapping file, say). A file larger than
-// `max_bytes`, or nested deeper than `max_nesting`, is refused before it is parsed: such a file is
-// not what `what` names ("a model file"), and a hostile one would otherwise exhaust memory, or the
-// stack when nlohmann destroys its values recursively. Errors start with `origin`, e.g.
-// "MODEL: model file '<path>'".
+// The one parser of JSON text that smr reads (parameters, model and mapping files). Text larger than
+// `max_bytes`, or nested deeper than `max_nesting`, is refused before it is parsed: it is not what
+// `what` names ("a model file"), and a hostile one would otherwise exhaust memory, or the stack when
+// nlohmann parses and destroys its values recursively. Every other failure is an InputError too, never
+// a bare nlohmann exception: bad syntax, invalid UTF-8, a number beyond double (1e400), a key given twice
+// in one object. Messages start with `origin` ("parameters", "MODEL: model file '<path>'") and name
+// where the text went wrong as a path of keys and indexes, e.g. "NIR.band" or "layers[0].bias[2]".
+json parse_json_text(const std::string& text, const std::string& origin, std::uintmax_t max_bytes, int max_nesting,
+                     const std::string& what);
+
+// The JSON document in the file at `path`, read by parse_json_text after its size is checked.
 json read_json_file(const std::string& origin, const std::string& path, std::uintmax_t max_bytes, int max_nesting,
                     const std::string& what);
+
+// Limits of the parameter object of one run: far above what the plugin sends (samples of a large
+// vector layer are tens of MB; nothing is nested deeper than a list of raster objects).
+inline constexpr std::uintmax_t kMaxParameterBytes = std::uintmax_t{1} << 30;
+inline constexpr int kMaxParameterNesting = 64;
 
 // The run was cancelled (SIGTERM/SIGINT, or the caller's cancel token).
 class Cancelled : public std::runtime_error {

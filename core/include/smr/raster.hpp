@@ -129,6 +129,11 @@ RunCounts scan_stackwise(const std::vector<StackSource>& inputs, const EngineOpt
 // The result of a raster command: every output path by its key, NODATA_PIXELS, INVALID_PIXELS, VALID_PIXELS.
 json raster_result(const RunCounts& counts, const std::vector<RasterTarget>& targets);
 
+// The file extensions smr writes rasters to, sorted: every GDAL driver that creates Float32 files,
+// VRT excepted (its files would point at the run's temporaries). Other formats are written through a
+// GeoTIFF work file converted once at the end.
+std::vector<std::string> writable_raster_extensions();
+
 // A command's own keys plus the engine's, for Params::reject_unknown.
 std::vector<std::string> with_engine_keys(std::vector<std::string> keys);
 

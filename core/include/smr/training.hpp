@@ -85,9 +85,31 @@ struct TrainingOutcome {
 // Random generator of restart `restart` (or of another named purpose) derived from the seed alone.
 std::mt19937_64 seeded_generator(std::uint64_t seed, std::uint64_t stream);
 
+// The heap a training holds at most, estimated from its shape before anything is allocated (what
+// MAX_MEMORY_MB is checked against). Each restart holds its own buffers, sized once.
+struct TrainingMemory {
+  Eigen::Index weights = 0;
+  double jacobian = 0.0;     // per restart: lm, training samples × outputs × weights; adam, a batch's
+  double matrices = 0.0;     // per restart: lm, JᵀJ, JᵀJ + μI, its Cholesky factor (weights² each) and
+                             // the product blocks of JᵀJ; adam, the parameters, moments and gradient
+  double activations = 0.0;  // per restart: every layer's outputs for the samples scored each epoch
+  double other = 0.0;        // per restart: parameter vectors, the kept network, the error curves
+  double shared = 0.0;       // the training, validation and test samples, shared by the restarts
+  int concurrent = 1;        // restarts that run at once
+  double per_restart() const { return jacobian + matrices + activations + other; }
+  double total() const { return shared + per_restart() * concurrent; }
+};
+
+// For `inputs` × `outputs` networks of `settings` on subsets of these sizes, with `threads` OpenMP
+// threads for train_network at the outermost level (restarts in parallel, else Jacobian chunks).
+TrainingMemory estimate_training_memory(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index train,
+                                        Eigen::Index validation, Eigen::Index test, const TrainingSettings& settings,
+                                        int threads);
+
 // inputs (features × samples) and targets (outputs × samples), both already scaled. Restarts run in
 // parallel when there are several; every restart is reproducible on its own, so the outcome is the
 // same for any thread count. Progress goes to `reporter` once per epoch; cancel is honoured.
+// Buffers are sized once per restart: no epoch allocates.
 TrainingOutcome train_network(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
                               const Division& division, const TrainingSettings& settings, Reporter& reporter);
 

@@ -78,7 +78,9 @@ long long min_observations_in(const Params& params, const BandRange& period, lon
 void check_table_output(const std::string& raster_key, const std::string& raster_path, const std::string& key,
                         const std::string& path) {
   namespace fs = std::filesystem;
-  if (fs::absolute(path).lexically_normal() == fs::absolute(raster_path).lexically_normal())
+  if (path.empty()) throw InputError(key + " is empty: give a file name, or leave " + key + " out");
+  std::error_code ignored;
+  if (fs::absolute(path, ignored).lexically_normal() == fs::absolute(raster_path, ignored).lexically_normal())
     throw InputError(key + ": '" + path + "' is also " + raster_key + "; give each output its own file");
   const fs::path folder = fs::path(path).parent_path();
   std::error_code error;
@@ -532,6 +534,10 @@ json run_collocation_table(const json& table, const CollocationOptions& options,
   const std::array<std::vector<std::optional<double>>, 3> columns = {optional_numbers(table, "TABLE", "x"),
                                                                      optional_numbers(table, "TABLE", "y"),
                                                                      optional_numbers(table, "TABLE", "z")};
+  for (int d = 0; d < 3; ++d)
+    for (std::size_t i = 0; i < columns[d].size(); ++i)
+      if (columns[d][i])
+        check_statistic_magnitude(*columns[d][i], "TABLE." + std::string(kLetters[d]) + "[" + std::to_string(i) + "]");
   const std::size_t rows = columns[0].size();
   for (int d = 1; d < 3; ++d)
     if (columns[d].size() != rows)
@@ -613,10 +619,10 @@ json run_triple_collocation(const Params& params, Reporter& reporter) {
         "nothing to collocate: give either the stacks X, Y and Z or TABLE {\"x\": [...], \"y\": [...], "
         "\"z\": [...]}");
   const CollocationOptions options = collocation_options(params);
-  const PlotChoice plot = plot_choice(params);
-  // Validated in both modes, so a wrong THREADS or RESAMPLING is reported even where it is unused.
-  engine_options(params);
-  if (!table_mode) return run_collocation_stacks(params, options, plot, reporter);
+  if (!table_mode) return run_collocation_stacks(params, options, plot_choice(params), reporter);
+  // The plugin leaves these out with a table, so one given here was meant for stacks.
+  params.reject_unused({"RESAMPLING", "THREADS", "CREATE_OPTIONS", "REFERENCE", "MAX_PLOT_PIXELS", "SEED"},
+                       "applies to the stacks X, Y and Z only, not to TABLE (a table's medians use every group)");
 
   for (const char* key : {"PERIOD", "OUTPUT"})
     if (params.has(key))
@@ -690,7 +696,7 @@ MEAN_RMSE, MEAN_UBRMSE, MEAN_BIAS, MEAN_MAE (means over every compared pixel whe
 defined; null when none), SAMPLE {"r": [...], "rmse": [...], "ubrmse": [...], "bias": [...]} (row-major
 pixel order; r null where undefined). Undefined numbers are null.
 )~",
-                      run_temporal_metrics});
+                      run_temporal_metrics, {"OUTPUT", "SPATIAL_OUTPUT"}});
   registry.push_back(
       {"triplecollocation",
        "error variance, SNR and correlation with the truth of three products by extended triple collocation",
@@ -761,7 +767,7 @@ the estimates null unless the status is collocated; SKIPPED, COLLOCATED_GROUPS, 
 FEW_OBSERVATIONS_GROUPS, LOW_CORRELATION_GROUPS, NEGATIVE_VARIANCE_GROUPS, NAMES, and the same
 MEDIAN_* over the collocated groups. Undefined numbers are null.
 )~",
-       run_triple_collocation});
+       run_triple_collocation, {"OUTPUT"}});
 }
 
 }  // namespace smr

@@ -23,11 +23,12 @@ namespace {
 
 constexpr const char* kVersionTag = "smr 0.1.0";
 constexpr long long kMaxLmParameters = 5000;
-constexpr double kMaxLmJacobianEntries = 50e6;  // 400 MB of doubles
 
 double sample_value(const json& value, const std::string& where) {
   if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
   if (!value.is_number()) throw InputError(where + " is " + describe(value) + ", not a number");
+  // mapminmax divides by max − min, and the metrics square the errors: both overflow near ±1.8e308.
+  check_statistic_magnitude(value.get<double>(), where);
   return value.get<double>();
 }
 
@@ -169,6 +170,8 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   if (from_vector == from_rasters)
     throw InputError(from_vector ? "give either SAMPLES or INPUT_RASTERS with TARGET_RASTER, not both"
                                  : "no samples: give SAMPLES, or INPUT_RASTERS with TARGET_RASTER");
+  if (from_vector)
+    params.reject_unused({"INPUT_NAMES", "MAX_SAMPLES", "RESAMPLING", "REFERENCE"}, "applies to INPUT_RASTERS only, not to SAMPLES");
   const std::string model_path = params.text("OUTPUT_MODEL");
 
   const TrainingChoice choice = training_choice(params, TrainingDefaults{}, {"random", "block", "interleaved", "group"});
@@ -186,14 +189,19 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   if (samples.skipped > 0)
     reporter.warning(std::to_string(samples.skipped) + " samples skipped: a feature, the target or the group is missing");
   const Eigen::Index count = samples.target.cols();
-  if (count < 2) throw InputError("too few samples: " + std::to_string(count) + " complete samples, at least 2 are needed");
+  if (count < 2)
+    throw InputError(from_vector ? "SAMPLES has " + std::to_string(count) + " complete samples (" + std::to_string(samples.skipped) +
+                                       " skipped for a missing feature, target or group): at least 2 are needed"
+                                 : "INPUT_RASTERS and TARGET_RASTER are all valid at " + std::to_string(count) +
+                                       " pixels: at least 2 samples are needed");
 
   const double low = choice.low();
   const MinMaxScaling input_scaling = MinMaxScaling::fit(samples.features, low, 1.0);
   const MinMaxScaling target_scaling = MinMaxScaling::fit(samples.target, low, 1.0);
   const double gain = target_scaling.gain(0);
   if (gain == 0.0)
-    throw InputError("the target is " + describe(json(samples.target(0, 0))) + " in all " + std::to_string(count) +
+    throw InputError(std::string(from_vector ? "SAMPLES.target" : "TARGET_RASTER") + " is " +
+                     describe(json(samples.target(0, 0))) + " in all " + std::to_string(count) +
                      " samples: there is nothing to learn");
   for (Eigen::Index i = 0; i < input_scaling.minimum.size(); ++i)
     if (input_scaling.gain(i) == 0.0)
@@ -209,12 +217,12 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
       throw InputError("HIDDEN " + describe(params.has("HIDDEN") ? params.value("HIDDEN") : json(10)) + " gives " +
                        std::to_string(parameters) + " weights; Levenberg–Marquardt needs a weights × weights matrix and is limited to " +
                        std::to_string(kMaxLmParameters) + ": use TRAINER adam or a smaller network");
-    const double entries = static_cast<double>(parameters) * static_cast<double>(division.train.size());
-    if (entries > kMaxLmJacobianEntries)
-      throw InputError(std::to_string(division.train.size()) + " training samples × " + std::to_string(parameters) +
-                       " weights need a " + std::to_string(static_cast<long long>(entries * 8 / 1e6)) +
-                       " MB Jacobian for Levenberg–Marquardt (limit 400 MB): use TRAINER adam or MAX_SAMPLES");
   }
+  TrainingShape memory_shape{samples.features.rows(), 1, static_cast<Eigen::Index>(division.train.size()),
+                             static_cast<Eigen::Index>(division.validation.size()),
+                             static_cast<Eigen::Index>(division.test.size()), omp_get_max_threads(), false, 0,
+                             from_vector ? "SAMPLES, TRAIN_RATIO" : "MAX_SAMPLES, TRAIN_RATIO"};
+  check_training_memory(choice, memory_shape);
   reporter.info(std::to_string(count) + " samples: " + std::to_string(division.train.size()) + " training, " +
                 std::to_string(division.validation.size()) + " validation, " + std::to_string(division.test.size()) +
                 " test; " + std::to_string(parameters) + " weights");
@@ -387,13 +395,17 @@ VALIDATION_RATIO 0.15, TEST_RATIO 0.15 (divided by their sum; paper 000's 4:1 is
 stop after 6 validation epochs in a row without a new minimum; the weights of the validation minimum
 are kept. RESTARTS 1: train from that many initialisations (in parallel), keep the lowest validation
 error. SEED 1: every random choice; the model file is the same for any THREADS.
+MAX_MEMORY_MB 4096 (16 to 1048576): the memory training may take, estimated before it starts (lm: a
+training samples × weights Jacobian and three weights × weights matrices per restart; adam: the
+Jacobian of a batch; restarts running at once count once each). Above it: exit 2, naming what drives
+the estimate (HIDDEN, MAX_SAMPLES, BATCH_SIZE, RESTARTS, THREADS); raise it if the memory is free.
 
 OUTPUT_MODEL   the model file (JSON, format smr-model; see core/README.md)
 Result: OUTPUT_MODEL; TRAIN_/VALIDATION_/TEST_/ALL_ R, R2, NSE, RMSE, UBRMSE, MAE, BIAS (mean(estimate -
 reference)), N (null where undefined); SKIPPED_SAMPLES, BEST_RESTART, BEST_EPOCH, EPOCHS_RUN, STOP_REASON,
 CURVES (RMSE per epoch in target units), PREDICTIONS (reference, estimate, subset per sample).
 )~",
-                      run_train_mlp});
+                      run_train_mlp, {"OUTPUT_MODEL"}});
   registry.push_back({"applymodel", "apply a trained model file to rasters, block by block",
                       std::string(R"~(smr applymodel: estimates from a model file made by smr trainmlp, pixel by pixel.
 
@@ -406,7 +418,7 @@ CURVES (RMSE per epoch in target units), PREDICTIONS (reference, estimate, subse
 Inputs are scaled with the training minimum/maximum (mapminmax), the output scaled back. Valid pixels
 with an input outside the training range are counted in OUT_OF_RANGE_PIXELS (extrapolation).
 )~") + kRasterHelp + "REFERENCE names an input as INPUTS_<i> (0-based).\n",
-                      run_apply_model});
+                      run_apply_model, {"OUTPUT"}});
 }
 
 }  // namespace smr

@@ -70,7 +70,7 @@ void note_unused_fitting_keys(const Params& params, Reporter& reporter) {
   for (const auto& key : kFittingKeys)
     if (params.has(key)) unused += (unused.empty() ? "" : ", ") + key;
   if (!unused.empty())
-    reporter.info(unused + " not used: MAPPING holds the fitted mapping, with its own method and edges");
+    reporter.warning(unused + " not used: MAPPING holds the fitted mapping, with its own method and edges");
 }
 
 std::string count_of(long long count, const std::string& noun) {
@@ -82,8 +82,10 @@ std::string count_of(long long count, const std::string& noun) {
 // The rescaling works on NaN for a missing value, as in a stack.
 std::vector<double> series_values(const json& series, const std::string& field) {
   std::vector<double> values;
-  for (const std::optional<double>& value : optional_numbers(series, "SERIES", field))
+  for (const std::optional<double>& value : optional_numbers(series, "SERIES", field)) {
     values.push_back(value.value_or(std::numeric_limits<double>::quiet_NaN()));
+    check_statistic_magnitude(values.back(), "SERIES." + field + "[" + std::to_string(values.size() - 1) + "]");
+  }
   return values;
 }
 
@@ -110,6 +112,9 @@ json run_series_mode(const Params& params, Reporter& reporter) {
     if (item.key() != "source" && item.key() != "reference")
       throw InputError("SERIES has no field '" + item.key() + "': its fields are source and reference");
   const std::vector<double> source = series_values(series, "source");
+  if (!params.has("MAPPING") && !series.contains("reference"))
+    throw InputError("SERIES has no reference: give SERIES.reference to fit a mapping on, or MAPPING (a .json mapping "
+                     "file) to apply one");
   const auto mapping_output = params.optional_output("MAPPING_OUTPUT");
   if (mapping_output && !has_extension(*mapping_output, ".json"))
     throw InputError("MAPPING_OUTPUT is '" + *mapping_output + "': with SERIES the mapping is written as a .json file");
@@ -406,8 +411,9 @@ json run_cdf_matching(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"SOURCE", "REFERENCE_STACK", "FIT_PERIOD", "METHOD", "PERCENTILES",
                                           "MIN_OBSERVATIONS", "EDGES", "OUTPUT", "MAPPING_OUTPUT", "MAPPING", "SERIES"}));
   if (params.has("SERIES")) {
-    // Checked although unused, so a wrong THREADS or RESAMPLING is reported in both modes.
-    engine_options(params);
+    // The plugin leaves these out with a table, so one given here was meant for stacks.
+    params.reject_unused({"RESAMPLING", "THREADS", "CREATE_OPTIONS", "REFERENCE"},
+                         "applies to stacks (SOURCE) only, not to SERIES, which is rescaled at once");
     return run_series_mode(params, reporter);
   }
   if (!params.has("SOURCE"))
@@ -588,7 +594,7 @@ Common parameters (stacks): THREADS (0 = all cores), CREATE_OPTIONS (GeoTIFF def
 DEFLATE, PREDICTOR=3, band-interleaved), REFERENCE (SOURCE by default: the grid of the outputs) and
 RESAMPLING as every raster command. Outputs are Float32 with nodata -9999.
 )~",
-                      run_cdf_matching});
+                      run_cdf_matching, {"OUTPUT", "MAPPING_OUTPUT"}});
   registry.push_back({"timematching", "pair two irregular time series by the nearest time within a window",
                       R"~(smr timematching: temporal matching of two series observed at different times, e.g. satellite
 overpasses (the reference) and in-situ readings (the other), as pytesmo's temporal matching does:

@@ -4,6 +4,7 @@
 #include "smr/kernels.hpp"
 #include "smr/raster.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace smr {
@@ -47,6 +48,12 @@ json run_spectral_index(const Params& params, Reporter& reporter) {
   for (const auto& entry : index_definitions()) names.push_back(entry.first);
   const std::string index = params.choice("INDEX", names);
   const IndexDefinition& definition = index_definitions().at(index);
+  std::vector<std::string> unread;
+  std::string read;
+  for (const auto& key : band_keys)
+    if (std::find(definition.bands.begin(), definition.bands.end(), key) == definition.bands.end()) unread.push_back(key);
+  for (const auto& key : definition.bands) read += (read.empty() ? "" : ", ") + key;
+  params.reject_unused(unread, "is not used by INDEX " + index + " (it reads " + read + ")");
   const double scale = params.number("SCALE", 1.0);
   const double offset = params.number("OFFSET", 0.0);
   if (scale == 0.0) throw InputError("SCALE is 0: reflectance = DN·SCALE + OFFSET needs a non-zero SCALE");
@@ -84,6 +91,8 @@ json run_vegetation_water_content(const Params& params, Reporter& reporter) {
   const RasterSource input = params.raster("INPUT");
   const std::string model = params.choice("MODEL", {"ndvi", "ndmi", "ndwi", "polynomial"});
   std::vector<double> coefficients;
+  if (model != "polynomial")
+    params.reject_unused({"COEFFICIENTS"}, "applies to MODEL polynomial only; MODEL " + model + " has paper 000's coefficients");
   if (model == "polynomial") {
     if (!params.has("COEFFICIENTS"))
       throw InputError("COEFFICIENTS is required when MODEL is polynomial: give [c0, c1, ...] for VWC = c0 + c1·x + ...");
@@ -135,11 +144,12 @@ void add_optical_commands(std::vector<Command>& registry) {
           nsdsi2 (SWIR1 - SWIR2)/SWIR2
           nsdsi3 (SWIR1 - SWIR2)/(SWIR1 + SWIR2)
           SWIR1 is the 1.6 µm band, SWIR2 the 2.1 µm band.
-  BLUE, GREEN, RED, NIR, SWIR1, SWIR2   raster inputs; only those INDEX needs are read
+  BLUE, GREEN, RED, NIR, SWIR1, SWIR2   raster inputs: give those INDEX reads; another one is an
+                  error (null counts as not given)
   SCALE, OFFSET   reflectance = DN·SCALE + OFFSET (default 1, 0; Landsat C2 L2: 2.75e-5, -0.2)
   OUTPUT          the index (dimensionless). A zero denominator gives nodata (INVALID_PIXELS).
 )~") + kRasterHelp,
-                      run_spectral_index});
+                      run_spectral_index, {"OUTPUT"}});
   registry.push_back({"vegetationwatercontent", "vegetation water content (kg/m²) from NDVI, NDMI or NDWI",
                       std::string(R"~(smr vegetationwatercontent: vegetation water content (kg/m²) from an index.
 
@@ -148,12 +158,12 @@ void add_optical_commands(std::vector<Command>& registry) {
                 ndmi  VWC = 2.15·NDMI + 0.32                paper 000 eq. 8
                 ndwi  VWC = 1.44·NDWI² + 1.36·NDWI + 0.34   paper 000 eq. 9
                 polynomial  VWC = c0 + c1·x + c2·x² + ...
-  COEFFICIENTS  [c0, c1, ...] for MODEL polynomial
+  COEFFICIENTS  [c0, c1, ...] for MODEL polynomial (an error with the other models)
   NEGATIVE      zero (default): a negative VWC is set to 0 and counted in CLAMPED_PIXELS;
                 nodata: it becomes nodata (INVALID_PIXELS); keep: it is written as computed
   OUTPUT        VWC in kg/m²
 )~") + kRasterHelp,
-                      run_vegetation_water_content});
+                      run_vegetation_water_content, {"OUTPUT"}});
 }
 
 }  // namespace smr

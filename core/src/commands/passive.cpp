@@ -27,7 +27,7 @@ void add_passive_commands(std::vector<Command>& registry) {
   TBV, TBH  vertically and horizontally polarised brightness temperatures (K)
   OUTPUT    MPDI (dimensionless); Tbv + Tbh = 0 is invalid (INVALID_PIXELS)
 )~") + kRasterHelp,
-                      run_mpdi});
+                      run_mpdi, {"OUTPUT"}});
 }
 
 }  // namespace smr

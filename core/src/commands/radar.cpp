@@ -211,13 +211,13 @@ void add_radar_commands(std::vector<Command>& registry) {
   DIRECTION  db_to_linear: 10^(dB/10);  linear_to_db: 10·log10(linear), where linear ≤ 0 is invalid
   OUTPUT     converted σ⁰
 )~") + kRasterHelp,
-                      run_backscatter_conversion});
+                      run_backscatter_conversion, {"OUTPUT"}});
   registry.push_back({"watercloudforward", "total σ⁰ from soil σ⁰ and vegetation by the water cloud model",
                       std::string(R"~(smr watercloudforward: total σ⁰ from soil σ⁰, VWC and incidence angle.
 )~") + kWaterCloudHelp + R"~(  SIGMA_SOIL       soil backscatter σ⁰_soil;  SIGMA_SOIL_UNIT db (default) | linear
   OUTPUT           total σ⁰;                  OUTPUT_UNIT     db (default) | linear
 )~" + kRasterHelp,
-                      run_water_cloud_forward});
+                      run_water_cloud_forward, {"OUTPUT"}});
   registry.push_back({"watercloudinversion", "soil σ⁰ by inverting the water cloud model (paper 000 eq. 10)",
                       std::string(R"~(smr watercloudinversion: soil σ⁰ with the vegetation removed, paper 000 eq. 10:
     σ⁰_soil = (σ⁰ - σ⁰_veg)/γ²;  pixels where σ⁰ ≤ σ⁰_veg are invalid (INVALID_PIXELS).
@@ -228,7 +228,7 @@ void add_radar_commands(std::vector<Command>& registry) {
   ATTENUATION_OUTPUT  optional: two-way attenuation γ² (dimensionless), written wherever the
                       inputs are valid, also where σ⁰_soil is undefined
 )~" + kRasterHelp,
-                      run_water_cloud_inversion});
+                      run_water_cloud_inversion, {"OUTPUT", "VEGETATION_OUTPUT", "ATTENUATION_OUTPUT"}});
   registry.push_back({"backscattertimeindex", "backscatter time index of a σ⁰ stack (paper 003)",
                       R"~(smr backscattertimeindex: the backscatter time index (BTI) of a σ⁰ time stack, paper 003:
     BTI_t = (σ⁰_t - min_t σ⁰)/(max_t σ⁰ - min_t σ⁰)
@@ -252,7 +252,7 @@ Common parameters: THREADS (0 = all cores), CREATE_OPTIONS (GeoTIFF default: til
 PREDICTOR=3, band-interleaved), REFERENCE and RESAMPLING as every raster command.
 Result: OUTPUT, SERIES_PIXELS (index computed), EMPTY_PIXELS, SPARSE_PIXELS, FLAT_PIXELS.
 )~",
-                      run_backscatter_time_index});
+                      run_backscatter_time_index, {"OUTPUT"}});
 }
 
 }  // namespace smr

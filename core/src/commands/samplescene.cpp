@@ -32,6 +32,44 @@ constexpr int kEpsg = 32632;  // UTM 32N
 constexpr double kOriginX = 500000.0, kOriginY = 4650000.0;
 constexpr double kParcelSize = 400.0;  // metres between parcel seeds
 
+// What one scene may take, checked on the parameters before anything is created: a scene is for
+// workflows and benchmarks, and a request past these would fill the disk (and GDAL's grids are int).
+constexpr double kMaxGridSide = 1000000.0;                  // pixels a side of any grid
+constexpr double kMaxSceneBytes = 16.0 * 1024 * 1024 * 1024;  // Float32 rasters, uncompressed
+const char* const kMaxSceneSize = "16 GiB";
+
+std::string count_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, value < 1e15 ? "%.0f" : "%.3g", value);
+  return text;
+}
+
+// The side, in pixels, of a grid covering `extent_m` with pixels of `pixel_m`: computed in double so a
+// huge ratio is reported, not wrapped by an int cast.
+double grid_side(double extent_m, double pixel_m, const std::string& what) {
+  const double side = std::ceil(extent_m / pixel_m);
+  if (!(side <= kMaxGridSide))
+    throw InputError(what + " makes a grid of " + count_text(side) + " pixels a side, more than the limit of " +
+                     count_text(kMaxGridSide) + " pixels a side; give a larger pixel size or a smaller WIDTH or HEIGHT");
+  return side;
+}
+
+void create_output_folder(const fs::path& folder) {
+  std::error_code error;
+  if (folder.empty()) throw InputError("OUTPUT_DIR is empty: give the folder to write the scene into");
+  fs::create_directories(folder, error);
+  if (!fs::is_directory(folder, error))
+    throw InputError("OUTPUT_DIR: cannot create folder " + describe(json(folder.string())) +
+                     (error ? ": " + error.message() : std::string()));
+}
+
+// `bytes`: what the scene's rasters take, uncompressed; `what` names the parameters that set it.
+void check_scene_bytes(double bytes, const std::string& what) {
+  if (!(bytes <= kMaxSceneBytes))
+    throw InputError(what + " make " + count_text(bytes / 1e9) + " GB of Float32 rasters (uncompressed), more than the "
+                     "limit of " + std::string(kMaxSceneSize) + ": give a smaller WIDTH or HEIGHT, or larger pixel sizes");
+}
+
 std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -343,9 +381,10 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
                      degrees(width * pixel) + ": more than 360°; give a smaller WIDTH or PIXEL_SIZE");
   const TimeAxis axis = read_time_axis(params);
   const int days = axis.days;
-  std::error_code error;
-  fs::create_directories(folder, error);
-  if (!fs::is_directory(folder)) throw InputError("OUTPUT_DIR: cannot create folder '" + folder.string() + "'");
+  check_scene_bytes(static_cast<double>(width) * height * days * static_cast<double>(kSeriesFiles.size()) * sizeof(float),
+                    "WIDTH " + std::to_string(width) + " × HEIGHT " + std::to_string(height) + " cells × DAYS " +
+                        std::to_string(days) + " × " + std::to_string(kSeriesFiles.size()) + " stacks");
+  create_output_folder(folder);
   const EngineOptions options = engine_options(params);
 
   OGRSpatialReference srs;
@@ -504,7 +543,7 @@ json run_time_series_scene(const Params& params, Reporter& reporter) {
       {"rounding", {{"K", 0.01}, {"m3m3", 1e-4}, {"lai", 1e-3}, {"mm", 0.01}, {"percent_saturation", 0.01}}},
       {"contents", contents}, {"files", outputs}};
   const std::string description_path = (folder / "scene.json").string();
-  std::ofstream(description_path) << description.dump(2) << "\n";
+  write_file_atomically("OUTPUT_DIR", description_path, description.dump(2) + "\n");
   outputs["DESCRIPTION"] = description_path;
   outputs["DAYS"] = days;
   outputs["START_DATE"] = dates.front();
@@ -539,6 +578,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"OUTPUT_DIR", "WIDTH", "HEIGHT", "SEED", "POINTS", "PIXEL_SIZE",
                                           "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "LOOKS", "INSITU_NOISE",
                                           "PRODUCTS", "DAYS", "START_DATE"}));
+  params.reject_unused({"RESAMPLING", "REFERENCE"}, "is not used by samplescene: it reads no rasters, so nothing is aligned");
   const std::string product = params.choice("PRODUCTS", {"full", "radar", "timeseries"}, std::string("full"));
   if (product == "timeseries") {
     read_scene_keys(params);
@@ -546,8 +586,16 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
     return run_time_series_scene(params, reporter);
   }
   const fs::path folder = params.text("OUTPUT_DIR");
-  const int width = static_cast<int>(params.integer_in("WIDTH", 16, 100000, 600));
-  const int height = static_cast<int>(params.integer_in("HEIGHT", 16, 100000, 600));
+  // The time-series grid allows smaller sizes: say which product these limits are for.
+  const auto side = [&](const char* key) {
+    try {
+      return static_cast<int>(params.integer_in(key, 16, 100000, 600));
+    } catch (const InputError& error) {
+      throw InputError(std::string(error.what()) + " for PRODUCTS " + product);
+    }
+  };
+  const int width = side("WIDTH");
+  const int height = side("HEIGHT");
   const auto seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, 1LL << 62, 42));
   const double pixel = params.number_in("PIXEL_SIZE", 0.1, 10000.0, 20.0);
   const SceneKeys keys = read_scene_keys(params);
@@ -560,9 +608,22 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
       full ? std::vector<std::string>{"DAYS", "START_DATE"}
            : std::vector<std::string>{"POINTS", "OPTICAL_PIXEL_SIZE", "PASSIVE_PIXEL_SIZE", "INSITU_NOISE", "DAYS", "START_DATE"};
   warn_unused(params, product, unused, reporter);
-  std::error_code error;
-  fs::create_directories(folder, error);
-  if (!fs::is_directory(folder)) throw InputError("OUTPUT_DIR: cannot create folder '" + folder.string() + "'");
+  const std::string radar_extent = "WIDTH " + std::to_string(width) + " × HEIGHT " + std::to_string(height) +
+                                   " px of PIXEL_SIZE " + describe(json(pixel)) + " m";
+  const double radar_pixels = static_cast<double>(width) * height;
+  double scene_bytes = radar_pixels * (full ? 7 : 3) * sizeof(float);
+  double optical_side_x = 0, optical_side_y = 0, passive_side_x = 0, passive_side_y = 0;
+  if (full) {
+    const std::string optical = radar_extent + " with OPTICAL_PIXEL_SIZE " + describe(json(optical_pixel)) + " m";
+    optical_side_x = grid_side(width * pixel, optical_pixel, optical);
+    optical_side_y = grid_side(height * pixel, optical_pixel, optical);
+    const std::string passive = radar_extent + " with PASSIVE_PIXEL_SIZE " + describe(json(passive_pixel)) + " m";
+    passive_side_x = grid_side(width * pixel, passive_pixel, passive);
+    passive_side_y = grid_side(height * pixel, passive_pixel, passive);
+    scene_bytes += (optical_side_x * optical_side_y * 6 + passive_side_x * passive_side_y * 2) * sizeof(float);
+  }
+  check_scene_bytes(scene_bytes, radar_extent + (full ? ", OPTICAL_PIXEL_SIZE and PASSIVE_PIXEL_SIZE" : ""));
+  create_output_folder(folder);
 
   EngineOptions options = engine_options(params);
   OGRSpatialReference srs;
@@ -611,10 +672,11 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   run_on_grid(radar, radar_targets, options, 0, radar_kernel, reporter);
   for (const auto& target : radar_targets) outputs[target.key] = target.path;
   if (!full) return outputs;
+  reporter.throw_if_cancelled();  // before each grid's files are created, not only between blocks
 
   // Optical grid: coarser, like Landsat beside Sentinel-1, so the chain must align it.
-  const int optical_width = static_cast<int>(std::ceil(width * pixel / optical_pixel));
-  const int optical_height = static_cast<int>(std::ceil(height * pixel / optical_pixel));
+  const int optical_width = static_cast<int>(optical_side_x);
+  const int optical_height = static_cast<int>(optical_side_y);
   Grid optical{optical_width, optical_height, {kOriginX, optical_pixel, 0, kOriginY, 0, -optical_pixel}, crs};
   std::vector<RasterTarget> optical_targets;
   for (const char* band : kBandNames) {
@@ -638,10 +700,11 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
                 " px of " + std::to_string(optical_pixel) + " m");
   run_on_grid(optical, optical_targets, options, 0, optical_kernel, reporter);
   for (const auto& target : optical_targets) outputs[target.key] = target.path;
+  reporter.throw_if_cancelled();
 
   // Passive-microwave grid: coarse, each pixel the mean emission of a 4 × 4 sub-grid of the surface.
-  const int passive_width = static_cast<int>(std::ceil(width * pixel / passive_pixel));
-  const int passive_height = static_cast<int>(std::ceil(height * pixel / passive_pixel));
+  const int passive_width = static_cast<int>(passive_side_x);
+  const int passive_height = static_cast<int>(passive_side_y);
   Grid passive{passive_width, passive_height, {kOriginX, passive_pixel, 0, kOriginY, 0, -passive_pixel}, crs};
   const std::vector<RasterTarget> passive_targets = {{"TBV", path_of("brightness_temperature_v"), "Tb V (K)"},
                                                      {"TBH", path_of("brightness_temperature_h"), "Tb H (K)"}};
@@ -669,6 +732,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
                 " px of " + std::to_string(passive_pixel) + " m");
   run_on_grid(passive, passive_targets, options, 0, passive_kernel, reporter);
   for (const auto& target : passive_targets) outputs[target.key] = target.path;
+  reporter.throw_if_cancelled();
 
   // In-situ stations: the true soil moisture at a random pixel plus Gaussian measurement noise.
   const std::string points_path = (folder / "insitu.gpkg").string();
@@ -683,6 +747,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
   layer->CreateField(&measured);
   layer->CreateField(&truth);
   for (int i = 0; i < points; ++i) {
+    if (i % 1024 == 0) reporter.throw_if_cancelled();
     const double column = std::floor(2 + uniform(seed, kPointX, i) * (width - 4));
     const double row = std::floor(2 + uniform(seed, kPointY, i) * (height - 4));
     const double x = (column + 0.5) * pixel, y = (row + 0.5) * pixel;
@@ -716,7 +781,7 @@ json run_sample_scene(const Params& params, Reporter& reporter) {
                              {"surface_temperature_K", "290 + 8·cos(2πx/11 km) − 20·(SM − 0.2)"}}},
       {"files", outputs}};
   const std::string description_path = (folder / "scene.json").string();
-  std::ofstream(description_path) << description.dump(2) << "\n";
+  write_file_atomically("OUTPUT_DIR", description_path, description.dump(2) + "\n");
   outputs["DESCRIPTION"] = description_path;
   return outputs;
 }
@@ -739,6 +804,9 @@ void add_sample_commands(std::vector<Command>& registry) {
                       timeseries (daily stacks for paper 001, below)
   THREADS, CREATE_OPTIONS   as for every raster command
 Every key is validated whatever the product; one the product does not use is ignored with a warning.
+Limits, checked before anything is written: every grid at most 1000000 pixels a side, and all the
+rasters of the scene together at most 16 GiB (uncompressed Float32). RESAMPLING and REFERENCE are an
+error: the scene reads no raster.
 
 Model: parcels (Voronoi cells, ~400 m) of bare soil, grassland or crop with a vegetation fraction;
 reflectance = cover·leaf + (1 - cover)·soil, where soil darkens with moisture (most in SWIR);

@@ -98,7 +98,8 @@ std::optional<double> precipitation_threshold(const Params& params, bool have_pr
   const double threshold = params.number_in("PRECIPITATION_THRESHOLD", 0.0, 1e6);
   if (!have_precipitation)
     throw InputError("PRECIPITATION_THRESHOLD " + describe(json(threshold)) +
-                     " needs a PRECIPITATION stack to compare with; give one or leave the threshold out");
+                     " needs a PRECIPITATION stack (with pooled samples, SAMPLES.precipitation) to compare with; give "
+                     "one or leave the threshold out");
   return threshold;
 }
 
@@ -204,6 +205,12 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   const int threads = resolve_threads(options.threads);
 
   const StackRun run = stack_run(params, true);
+  TrainingShape shape = divided_shape(run.training.count(), choice.ratios);  // a cell with every day valid
+  shape.inputs = static_cast<Eigen::Index>(run.predictors.size());
+  shape.threads = threads;
+  shape.per_cell = true;
+  shape.sample_keys = "TRAINING_PERIOD";
+  check_training_memory(choice, shape);
   const std::optional<double> threshold = precipitation_threshold(params, run.precipitation.has_value());
   reporter.info("training on bands " + std::to_string(run.training.first) + "–" + std::to_string(run.training.last) +
                 " (" + band_label(run.series, run.training.first) + " to " + band_label(run.series, run.training.last) +
@@ -392,8 +399,17 @@ SettingScore evaluate(const Setting& setting, const std::vector<SweepCell>& cell
       long long excluded = 0;
       const CellPairs kept = below_threshold(cell.pairs, setting.threshold, excluded);
       // The same seed for a cell and repeat in every setting: settings differ by the setting alone.
-      fits[static_cast<std::size_t>(task)] = fit_cell(kept.features(setting.inputs, Eigen::all), kept.target, setting.choice,
-                                                      min_pairs, cell_seed(cell_seed(seed, repeat + 1), cell.index), cancel);
+      try {
+        fits[static_cast<std::size_t>(task)] = fit_cell(kept.features(setting.inputs, Eigen::all), kept.target, setting.choice,
+                                                        min_pairs, cell_seed(cell_seed(seed, repeat + 1), cell.index), cancel);
+      } catch (const InputError& error) {
+        if (excluded == 0) throw;
+        // The filter, not the samples as given, left too few: say which setting did.
+        throw InputError("the precipitation threshold " + describe(json(*setting.threshold)) +
+                         " mm (PRECIPITATION_THRESHOLD, or a VALUES entry of AXIS precipitation) leaves " +
+                         std::to_string(kept.count()) + " of " + std::to_string(cell.pairs.count()) + " samples: " +
+                         error.what());
+      }
       progress.task_done();
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
@@ -587,8 +603,11 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
     throw InputError(pooled ? "give either SAMPLES or PREDICTORS with TARGET, not both"
                             : "no samples: give SAMPLES (pooled samples) or PREDICTORS with TARGET (stacks)");
   if (pooled)
-    for (const char* key : {"TARGET", "PRECIPITATION", "TRAINING_PERIOD", "MIN_PAIRS", "CELLS"})
-      if (params.has(key)) throw InputError(std::string(key) + " applies to stacks (PREDICTORS), not to pooled SAMPLES");
+    params.reject_unused({"TARGET", "PRECIPITATION", "TRAINING_PERIOD", "MIN_PAIRS", "CELLS", "PREDICTOR_NAMES",
+                          "RESAMPLING", "REFERENCE"},
+                         "applies to stacks (PREDICTORS), not to pooled SAMPLES");
+  params.reject_unused({"CREATE_OPTIONS"}, "is not used by sensitivityanalysis: it writes a CSV table, no raster");
+  if (axis != "inputs") params.reject_unused({"BASE_INPUTS"}, "applies to AXIS inputs only, not to AXIS " + axis);
   const TrainingChoice choice = training_choice(params, paper001_defaults(), kCellDivisions);
   const int repeats = static_cast<int>(params.integer_in("REPEATS", 1, 1000, 3));
   const std::string csv_path = params.text("OUTPUT_CSV");
@@ -630,8 +649,20 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
   std::vector<SettingScore> scores;
   json selected = json::array();
   const CancelToken* cancel = reporter.cancel_token();
+  Eigen::Index most_pairs = 0;
+  for (const auto& cell : cells) most_pairs = std::max(most_pairs, cell.pairs.count());
+  const auto check_memory = [&](const TrainingChoice& setting) {  // before any setting trains
+    TrainingShape shape = divided_shape(most_pairs, setting.ratios);
+    shape.inputs = static_cast<Eigen::Index>(names.size());
+    shape.threads = threads;
+    shape.trainings = static_cast<long long>(cells.size()) * repeats;
+    shape.per_cell = true;
+    shape.sample_keys = pooled ? "SAMPLES" : "TRAINING_PERIOD";
+    check_training_memory(setting, shape);
+  };
 
   if (axis == "inputs") {
+    check_memory(choice);  // every input: the largest network of the sweep
     std::vector<std::string> base_names = params.texts("BASE_INPUTS");
     if (base_names.empty()) {
       const std::size_t count = names.size() > 5 ? 5 : 1;
@@ -687,6 +718,7 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
       else
         check_min_pairs_divisible(divided, setting);
     });
+    for (const auto& setting : settings) check_memory(setting.choice);
     SweepProgress progress(reporter, static_cast<long long>(settings.size() * cells.size()) * repeats);
     for (const auto& setting : settings)
       scores.push_back(evaluate(setting, cells, repeats, min_pairs, seed, threads, progress, cancel));
@@ -747,7 +779,9 @@ Each cell: inputs and target scaled to [0, 1] (NORMALISATION zero_one; minus_one
 with HIDDEN 12 tansig neurons and a linear output trained by Levenberg-Marquardt with early stopping
 (EPOCHS, GOAL, MIN_GRADIENT, MU, MU_DEC, MU_INC, MU_MAX, MAX_FAIL, RESTARTS, TRAINER, LEARNING_RATE,
 BATCH_SIZE as smr trainmlp). SEED 1: cell c trains with a seed from SEED and c alone, so the outputs are
-the same for any THREADS. Cells run in parallel.
+the same for any THREADS. Cells run in parallel, THREADS at once, each with its RESTARTS in turn.
+MAX_MEMORY_MB 4096 (16 to 1048576): before any cell trains, the memory of THREADS trainings on a cell
+with every day of TRAINING_PERIOD valid is estimated (as smr trainmlp); above the limit: exit 2.
 
   OUTPUT    the reconstructed stack over PREDICTION_PERIOD, in the target's units; nodata where a
             predictor is missing or the cell has no network; band descriptions = dates
@@ -761,7 +795,7 @@ _BIAS for S = TRAIN, VALIDATION, TEST, ALL (means over trained cells).
 Stacks on another grid are aligned (RESAMPLING, REFERENCE); THREADS, CREATE_OPTIONS as for every raster
 command (stack outputs default to small band-interleaved tiles).
 )~"),
-                      run_pixelwise_reconstruction});
+                      run_pixelwise_reconstruction, {"OUTPUT", "METRICS", "COUNTS"}});
   registry.push_back({"sensitivityanalysis",
                       "sweep one setting of the per-cell or pooled BP network and compare mean metrics (paper 001 Fig. 3)",
                       R"~(smr sensitivityanalysis: paper 001's sensitivity analysis (§3.2, Fig. 3), one axis at a time.
@@ -779,7 +813,9 @@ with CELLS (default 100, 0 = all): that many cells with at least MIN_PAIRS pairs
   REPEATS   3: trainings per setting and cell, each with its own seed (the same seeds for every setting)
 The settings not swept: HIDDEN 12, TRAIN_RATIO 0.8, VALIDATION_RATIO 0.1, TEST_RATIO 0.1,
 PRECIPITATION_THRESHOLD (needed with PRECIPITATION unless AXIS precipitation), NORMALISATION zero_one,
-DIVISION random, and the trainer keys of smr trainmlp.
+DIVISION random, and the trainer keys of smr trainmlp. MAX_MEMORY_MB 4096: every setting's memory
+(THREADS trainings at once on the largest cell or the pooled samples) is estimated before the first
+one trains; above the limit: exit 2, naming the setting's HIDDEN.
   OUTPUT_CSV   one row per setting, repeat and subset (training, validation, test, overall): axis, setting,
                repeat, subset, cells (how many were averaged; 1 for pooled samples), mean_r, mean_rmse,
                mean_ubrmse, mean_bias
@@ -789,7 +825,7 @@ over repeats of the mean over cells of r, rmse, ubrmse, bias; runs), BEST_INDEX 
 overall RMSE, paper 001 §3.3), SELECTED_INPUTS (AXIS inputs), CELLS_USED. THREADS: cells and repeats run
 in parallel; the results are the same for any THREADS.
 )~",
-                      run_sensitivity_analysis});
+                      run_sensitivity_analysis, {"OUTPUT_CSV"}});
 }
 
 }  // namespace smr

@@ -56,6 +56,9 @@ json run_pairs_mode(const json& pairs, std::size_t plot_pairs, std::uint64_t see
       throw InputError("PAIRS has no field '" + item.key() + "': its fields are estimate, reference and groups (optional)");
   const auto estimate = optional_numbers(pairs, "PAIRS", "estimate");
   const auto reference = optional_numbers(pairs, "PAIRS", "reference");
+  for (const auto& [values, field] : {std::pair{&estimate, "estimate"}, std::pair{&reference, "reference"}})
+    for (std::size_t i = 0; i < values->size(); ++i)
+      if ((*values)[i]) check_statistic_magnitude(*(*values)[i], std::string("PAIRS.") + field + "[" + std::to_string(i) + "]");
   if (reference.size() != estimate.size())
     throw InputError("PAIRS.reference has " + count_of(reference.size(), "value") + " but PAIRS.estimate has " +
                      count_of(estimate.size(), "value") + ": give one reference value per estimate");
@@ -175,8 +178,17 @@ json run_validation_metrics(const Params& params, Reporter& reporter) {
   const auto plot_pairs = static_cast<std::size_t>(params.integer_in("MAX_PLOT_PAIRS", 0, kMostPlotPairs, kDefaultPlotPairs));
   const auto seed = static_cast<std::uint64_t>(params.integer_in("SEED", 0, kLargestSeed, 1));
   // Validated in both modes, so a wrong THREADS or RESAMPLING is reported even where it is unused.
-  engine_options(params);
-  if (pairs_mode) return run_pairs_mode(params.value("PAIRS"), plot_pairs, seed, reporter);
+  const EngineOptions options = engine_options(params);
+  if (pairs_mode) {
+    params.reject_unused({"REFERENCE"}, "applies to the rasters ESTIMATE and REFERENCE_RASTER only, not to PAIRS");
+    // The plugin sends RESAMPLING and THREADS with every request, so only a value the user changed is
+    // worth a word: it has no effect on PAIRS.
+    const EngineOptions defaults;
+    if (options.resampling != defaults.resampling || options.threads != defaults.threads)
+      reporter.warning("RESAMPLING and THREADS apply to the rasters ESTIMATE and REFERENCE_RASTER only; with PAIRS "
+                       "they are not used");
+    return run_pairs_mode(params.value("PAIRS"), plot_pairs, seed, reporter);
+  }
   return run_raster_mode(params, plot_pairs, seed, reporter);
 }
 
@@ -217,6 +229,9 @@ Other parameters:
   RESAMPLING      nearest|bilinear|cubic|cubicspline|lanczos|average|mode (default bilinear);
                   nearest keeps a coarse reference's own values
   REFERENCE       ESTIMATE (default) or REFERENCE_RASTER: the grid the pairs are taken on
+THREADS, RESAMPLING and REFERENCE apply to the rasters: with PAIRS, REFERENCE is an error, and
+THREADS or RESAMPLING other than their defaults are noted in a warning as unused. PAIRS values
+beyond ±1e100 are an error: their squares would overflow the sums behind the metrics.
 
 Result: R, R2, NSE, RMSE, UBRMSE, MAE, BIAS, N, SKIPPED, SAMPLE {"estimate": [...], "reference":
 [...]} (in input order; row-major for rasters), and with groups GROUPS: [{"group", "r", "r2",
