@@ -18,12 +18,6 @@ std::string brief(std::string text) {
   return text.substr(0, cut) + "… (" + std::to_string(text.size()) + " characters)";
 }
 
-}  // namespace
-
-std::string describe(const json& value) { return brief(value.dump(-1, ' ', false, json::error_handler_t::replace)); }
-
-namespace {
-
 std::string join(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
@@ -37,6 +31,8 @@ std::string format_number(double value) {
 }
 
 }  // namespace
+
+std::string describe(const json& value) { return brief(value.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 Params::Params(const json& object, std::string command) : object_(object), command_(std::move(command)) {
   if (!object_.is_object()) throw InputError("parameters of '" + command_ + "' must be a JSON object, got " + describe(object_));

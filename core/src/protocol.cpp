@@ -121,10 +121,6 @@ json parse_json_text(const std::string& text, const std::string& origin, std::ui
     throw InputError(origin + " is larger than " + std::to_string(max_bytes >> 20) + " MB; not " + what);
   check_nesting(text, origin, max_nesting, what);
   ParsePosition position;
-  const auto where = [&position] {
-    const std::string path = position.path();
-    return path.empty() ? std::string() : " at " + path;
-  };
   json document;
   try {
     document = json::parse(text, [&position](int, json::parse_event_t event, json& parsed) {
@@ -136,7 +132,11 @@ json parse_json_text(const std::string& text, const std::string& origin, std::ui
     throw InputError(origin + (path.empty() ? "" : ": " + path) + " is a number beyond the range of double (±1.8e308): " +
                      error.what() + "; give a finite number");
   } catch (const json::exception& error) {
-    throw InputError(origin + " is not valid JSON (corrupt or truncated?)" + where() + ": " + error.what());
+    // A key that does not parse is not yet in the path, which still ends at the previous key.
+    const bool in_key = std::string(error.what()).find("object key") != std::string::npos;
+    const std::string path = position.path();
+    throw InputError(origin + " is not valid JSON (corrupt or truncated?)" +
+                     (path.empty() ? "" : (in_key ? " after " : " at ") + path) + ": " + error.what());
   }
   if (!position.duplicate().empty())
     throw InputError(origin + ": " + position.duplicate() + " is given twice; give each key once, so that it is clear "
