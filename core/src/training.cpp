@@ -71,8 +71,9 @@ constexpr DivisionEntry kDivisions[] = {{DivisionMethod::Random, "random"},
 // How many of `count` items each subset gets: validation and test by rounding, training the rest.
 std::array<Eigen::Index, 3> subset_sizes(Eigen::Index count, const DivisionRatios& ratios, const char* unit) {
   const double total = ratios.train + ratios.validation + ratios.test;
+  // ratio / total first: count · ratio overflows for ratios near DBL_MAX, and llround of that is undefined.
   const auto share = [&](double ratio) {
-    return static_cast<Eigen::Index>(std::llround(static_cast<double>(count) * ratio / total));
+    return static_cast<Eigen::Index>(std::llround(static_cast<double>(count) * (ratio / total)));
   };
   const Eigen::Index validation = share(ratios.validation), test = share(ratios.test);
   const Eigen::Index train = count - validation - test;

@@ -88,8 +88,9 @@ TrainingShape divided_shape(Eigen::Index count, const DivisionRatios& ratios) {
     shape.train = count;
     return shape;
   }
+  // ratio / total first: count · ratio overflows for ratios near DBL_MAX, and llround of that is undefined.
   const auto share = [&](double ratio) {
-    return std::min<Eigen::Index>(count, std::llround(static_cast<double>(count) * ratio / total));
+    return std::min<Eigen::Index>(count, std::llround(static_cast<double>(count) * (ratio / total)));
   };
   shape.validation = share(ratios.validation);
   shape.test = std::min<Eigen::Index>(count - shape.validation, share(ratios.test));
