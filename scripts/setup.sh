@@ -9,13 +9,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 # QGIS 3.22 and its Python bindings; GDAL (library, tools, Python incl. gdal_calc.py); the C++
 # toolchain and header-only libraries (Boost for Student's t in correlation p-values); pytest/numpy/matplotlib for the tests and reports;
-# GNU time for the benchmark. g++ brings OpenMP (libgomp).
+# GNU time for the benchmark. g++ brings OpenMP (libgomp). xvfb and xauth run QGIS Desktop in
+# the Desktop test; dpkg-dev gives CPack the dependencies of the Debian package (dpkg-shlibdeps).
 PACKAGES=(
   qgis python3-qgis qgis-providers
   libgdal-dev gdal-bin python3-gdal
   libeigen3-dev catch2 nlohmann-json3-dev libboost-dev
   python3-pytest python3-matplotlib python3-numpy
   cmake g++ make time
+  xvfb xauth dpkg-dev file
 )
 
 missing=()
