@@ -44,7 +44,10 @@ void install_cancel_handler(int, char**, char**) {
 __attribute__((section(".preinit_array"), used)) void (*const g_install_cancel_handler)(int, char**, char**) =
     install_cancel_handler;
 
-constexpr const char* kVersion = "0.1.0";
+#ifndef SMR_VERSION
+#error "SMR_VERSION is set by CMakeLists.txt from metadata.txt: the plugin checks smr --version against it"
+#endif
+constexpr const char* kVersion = SMR_VERSION;
 
 void print_overview() {
   std::printf(

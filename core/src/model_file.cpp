@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 namespace smr {
@@ -192,6 +193,38 @@ MlpModel model_from_json(const json& document, const std::string& origin) {
   const json& metrics = root.member("metrics").object();
   return {std::move(names), target.name, std::move(input_scaling), std::move(target_scaling), Mlp(std::move(layers)),
           training, metrics};
+}
+
+TrainingRanges::TrainingRanges(const MinMaxScaling& inputs) : low_(inputs.minimum.size()), high_(inputs.maximum.size()) {
+  constexpr float kInfinity = std::numeric_limits<float>::infinity();
+  for (Eigen::Index i = 0; i < low_.size(); ++i) {
+    float low = static_cast<float>(inputs.minimum[i]);
+    if (static_cast<double>(low) > inputs.minimum[i]) low = std::nextafter(low, -kInfinity);
+    float high = static_cast<float>(inputs.maximum[i]);
+    if (static_cast<double>(high) < inputs.maximum[i]) high = std::nextafter(high, kInfinity);
+    low_[i] = low;
+    high_[i] = high;
+  }
+}
+
+EstimateBounds EstimateBounds::from(const Params& params) {
+  EstimateBounds bounds;
+  const auto bound = [&](const char* key) -> std::optional<double> {
+    if (!params.has(key)) return std::nullopt;
+    const double value = params.number(key);  // a finite number, or InputError naming the key
+    // Beyond it the Float32 output would hold ±infinity, which is nodata.
+    constexpr double kFloatMax = std::numeric_limits<float>::max();
+    if (std::abs(value) > kFloatMax)
+      throw InputError(std::string(key) + " is " + describe(json(value)) +
+                       ": the output is Float32, give a bound within ±3.4e38");
+    return value;
+  };
+  bounds.minimum = bound("CLAMP_MIN");
+  bounds.maximum = bound("CLAMP_MAX");
+  if (bounds.minimum && bounds.maximum && *bounds.minimum > *bounds.maximum)
+    throw InputError("CLAMP_MIN " + describe(json(*bounds.minimum)) + " is greater than CLAMP_MAX " +
+                     describe(json(*bounds.maximum)) + ": give CLAMP_MIN ≤ CLAMP_MAX, or leave one out");
+  return bounds;
 }
 
 void write_model_file(const std::string& path, const MlpModel& model) {

@@ -63,6 +63,16 @@ double Params::number(const std::string& key, std::optional<double> fallback) co
   return x;
 }
 
+bool Params::boolean(const std::string& key, std::optional<bool> fallback) const {
+  if (!has(key)) {
+    if (fallback) return *fallback;
+    at(key);
+  }
+  const json& value = object_.at(key);
+  if (!value.is_boolean()) throw InputError(name(key) + " must be true or false, got " + describe(value));
+  return value.get<bool>();
+}
+
 double Params::number_in(const std::string& key, double lowest, double highest, std::optional<double> fallback) const {
   const double x = number(key, fallback);
   if (x < lowest || x > highest)

@@ -167,11 +167,19 @@ void Reporter::write(const json& line) {
 }
 
 void Reporter::progress(double fraction) {
-  const int percent = static_cast<int>(std::floor(std::clamp(fraction, 0.0, 1.0) * 100.0));
   std::lock_guard<std::mutex> lock(mutex_);
+  const double overall = span_begin_ + std::clamp(fraction, 0.0, 1.0) * (span_end_ - span_begin_);
+  // The rounding guard keeps 0.1 + 0.9 · 1.0 = 0.99999… from stopping the bar at 99 %.
+  const int percent = static_cast<int>(std::floor(overall * 100.0 + 1e-9));
   if (percent <= last_percent_) return;
   last_percent_ = percent;
   write({{"type", "progress"}, {"value", percent / 100.0}});
+}
+
+void Reporter::set_progress_span(double begin, double end) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  span_begin_ = std::clamp(begin, 0.0, 1.0);
+  span_end_ = std::clamp(end, span_begin_, 1.0);
 }
 
 void Reporter::log(const char* level, const std::string& message) {

@@ -270,14 +270,19 @@ class EpochRecorder {
 
 constexpr const char* kValidationStop = "validation stop";
 
+// Every restart owns EPOCHS steps of the bar: one per epoch, and the epochs it did not need once it
+// stops early, so the bar reaches 100 % when the last restart ends.
 class Progress {
  public:
   Progress(Reporter& reporter, long long total) : reporter_(reporter), total_(std::max(1LL, total)) {}
-  void epoch_done() { reporter_.progress(static_cast<double>(++done_) / static_cast<double>(total_)); }
-  void skip(long long epochs) { done_ += epochs; }
+  void epoch_done() { advance(1); }
+  void skip(long long epochs) { advance(epochs); }
   bool cancelled() const { return reporter_.cancelled(); }
 
  private:
+  void advance(long long epochs) {
+    reporter_.progress(static_cast<double>(done_ += epochs) / static_cast<double>(total_));
+  }
   Reporter& reporter_;
   long long total_;
   std::atomic<long long> done_{0};

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 namespace smr::test {
@@ -112,6 +113,34 @@ CommandRun run_command(const std::string& name, const json& parameters, const Ca
   while ((read = std::fread(buffer, 1, sizeof buffer, stream)) > 0) run.lines.append(buffer, read);
   std::fclose(stream);
   return run;
+}
+
+std::vector<double> progress_values(const std::string& lines) {
+  std::vector<double> values;
+  std::size_t start = 0;
+  while (start < lines.size()) {
+    std::size_t end = lines.find('\n', start);
+    if (end == std::string::npos) end = lines.size();
+    const json line = json::parse(lines.substr(start, end - start));
+    if (line.at("type") == "progress") values.push_back(line.at("value").get<double>());
+    start = end + 1;
+  }
+  return values;
+}
+
+void check_progress(const std::string& lines, double above, std::size_t intermediate) {
+  const std::vector<double> values = progress_values(lines);
+  REQUIRE_FALSE(values.empty());
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    INFO("progress line " << i << " goes from " << values[i - 1] << " to " << values[i]);
+    CHECK(values[i] >= values[i - 1]);
+  }
+  std::set<double> between;
+  for (const double value : values)
+    if (value > above && value < 1.0) between.insert(value);
+  INFO(between.size() << " progress values between " << above << " and 1");
+  CHECK(between.size() >= intermediate);
+  CHECK(values.back() == 1.0);
 }
 
 }  // namespace smr::test

@@ -54,4 +54,11 @@ struct CommandRun {
 // Runs a command in-process, as `smr <name>` would, with an optional cancel token.
 CommandRun run_command(const std::string& name, const json& parameters, const CancelToken* cancel = nullptr);
 
+// The values of the progress lines among `lines`, in order.
+std::vector<double> progress_values(const std::string& lines);
+
+// Checks what the progress bar shows of a run: never going back, at least `intermediate` distinct
+// values strictly between `above` and 1 (a phase that moves the bar, not one jump), and 1 at the end.
+void check_progress(const std::string& lines, double above, std::size_t intermediate);
+
 }  // namespace smr::test

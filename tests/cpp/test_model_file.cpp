@@ -1,6 +1,7 @@
 // Model files: a round trip keeps every prediction; corrupt, truncated and hostile files are rejected
 // with a message naming the field; applymodel computes what the model says, pixel by pixel.
 #include "smr/model_file.hpp"
+#include "smr/params.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 using namespace smr;
 using Catch::Matchers::Contains;
@@ -143,4 +145,69 @@ TEST_CASE("applymodel: pixels as the model computes them, nodata, clamping, extr
   json clamps = parameters;
   clamps["CLAMP_MIN"] = 0.5;
   fails_with(clamps, "CLAMP_MIN 0.5 is greater than CLAMP_MAX 0.3");
+}
+
+TEST_CASE("a pixel equal to a training extreme after Float32 rounding is inside the training range", "[model][applymodel][range]") {
+  // The extremes come from double samples; the raster holds Float32. 0.7 rounds down to Float32 and
+  // 1.1 rounds up: float(0.7) < 0.7 and float(1.1) > 1.1, so both pixels once counted as outside.
+  const float low = 0.7f, high = 1.1f;
+  REQUIRE(static_cast<double>(low) < 0.7);
+  REQUIRE(static_cast<double>(high) > 1.1);
+  const float below = std::nextafter(low, -1.0f), above = std::nextafter(high, 2.0f);  // one Float32 step beyond
+
+  json document = hand_model();
+  document["inputs"][0]["minimum"] = 0.7;
+  document["inputs"][0]["maximum"] = 1.1;
+  const MlpModel model = model_from_json(document, "test");
+  const TrainingRanges ranges(model.input_scaling);
+  CHECK_FALSE(ranges.outside(0, low));
+  CHECK_FALSE(ranges.outside(0, high));
+  CHECK_FALSE(ranges.outside(0, 0.9f));
+  CHECK(ranges.outside(0, below));
+  CHECK(ranges.outside(0, above));
+  // Extremes that are Float32 values already stay exactly as they are: y ∈ [−5, 5].
+  CHECK_FALSE(ranges.outside(1, -5.0f));
+  CHECK_FALSE(ranges.outside(1, 5.0f));
+  CHECK(ranges.outside(1, std::nextafter(5.0f, 6.0f)));
+  CHECK(ranges.outside(1, std::nextafter(-5.0f, -6.0f)));
+
+  test::TempDir folder;
+  write_text(folder.file("m.json"), document.dump());
+  test::write_raster(folder.file("x.tif"), {low, high, 0.9f, below, above, high}, {3, 2});
+  test::write_raster(folder.file("y.tif"), {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, std::nextafter(5.0f, 6.0f)}, {3, 2});
+  const json result = test::run_command("applymodel", {{"MODEL", folder.file("m.json")},
+                                                       {"INPUTS", {folder.file("x.tif"), folder.file("y.tif")}},
+                                                       {"OUTPUT", folder.file("sm.tif")}}).outputs;
+  CHECK(result["VALID_PIXELS"] == 6);
+  CHECK(result["OUT_OF_RANGE_PIXELS"] == 3);  // below, above, and y one step above 5
+}
+
+TEST_CASE("CLAMP_MIN and CLAMP_MAX are checked before anything runs", "[model][applymodel][errors]") {
+  const auto fails_with = [](const json& parameters, const std::string& message) {
+    CHECK_THROWS_WITH(EstimateBounds::from(Params(parameters, "applymodel")), Contains(message));
+  };
+  fails_with({{"CLAMP_MIN", 0.6}, {"CLAMP_MAX", 0.5}}, "CLAMP_MIN 0.6 is greater than CLAMP_MAX 0.5");
+  fails_with({{"CLAMP_MIN", std::numeric_limits<double>::infinity()}}, "CLAMP_MIN must be a finite number");
+  fails_with({{"CLAMP_MAX", std::numeric_limits<double>::quiet_NaN()}}, "CLAMP_MAX must be a finite number");
+  fails_with({{"CLAMP_MAX", "0.5"}}, "CLAMP_MAX must be a number, got \"0.5\"");
+  fails_with({{"CLAMP_MAX", 1e39}}, "CLAMP_MAX is 1e+39: the output is Float32");
+
+  const EstimateBounds none = EstimateBounds::from(Params({{"CLAMP_MIN", nullptr}}, "applymodel"));
+  CHECK_FALSE(none.any());
+  const EstimateBounds both = EstimateBounds::from(Params({{"CLAMP_MIN", 0.0}, {"CLAMP_MAX", 0.5}}, "applymodel"));
+  double value = -0.25;
+  CHECK(both.clamp(value));
+  CHECK(value == 0.0);
+  value = 0.75;
+  CHECK(both.clamp(value));
+  CHECK(value == 0.5);
+  value = 0.5;  // at a bound: kept, not counted
+  CHECK_FALSE(both.clamp(value));
+  value = std::numeric_limits<double>::quiet_NaN();  // an invalid estimate stays invalid (nodata)
+  CHECK_FALSE(both.clamp(value));
+  CHECK(std::isnan(value));
+  const EstimateBounds equal = EstimateBounds::from(Params({{"CLAMP_MIN", 0.3}, {"CLAMP_MAX", 0.3}}, "applymodel"));
+  value = 0.1;
+  CHECK(equal.clamp(value));
+  CHECK(value == 0.3);
 }

@@ -5,10 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 using namespace smr;
 using namespace smr::test;
@@ -271,6 +273,146 @@ TEST_CASE("a cancelled reconstruction leaves no output", "[timeseries][reconstru
   cancel.request();
   CHECK_THROWS_AS(run_command("pixelwisereconstruction", reconstruction(scene, dir), &cancel), Cancelled);
   for (const auto& name : dir.entries()) CHECK(name.find("out") == std::string::npos);
+}
+
+namespace {
+
+// Whether step d (0-based band) of cell c has x1 or x2 outside the range of that cell's training days
+// 0 … training_days − 1 (every one a pair in these scenes).
+std::vector<std::vector<bool>> outside_training(const Scene& scene, int training_days) {
+  const auto x1 = read_stack(scene.x1), x2 = read_stack(scene.x2);
+  std::vector<std::vector<bool>> outside(x1.size(), std::vector<bool>(6, false));
+  for (std::size_t c = 0; c < 6; ++c) {
+    float low1 = 2, high1 = -1, low2 = 2, high2 = -1;
+    for (int d = 0; d < training_days; ++d) {
+      low1 = std::min(low1, x1[d][c]), high1 = std::max(high1, x1[d][c]);
+      low2 = std::min(low2, x2[d][c]), high2 = std::max(high2, x2[d][c]);
+    }
+    for (std::size_t d = 0; d < x1.size(); ++d)
+      outside[d][c] = x1[d][c] < low1 || x1[d][c] > high1 || x2[d][c] < low2 || x2[d][c] > high2;
+  }
+  return outside;
+}
+
+// A Float32 strictly between the q-quantile of `values` and the next larger value, so that no value
+// equals it and "below the bound" is the same for the double estimate and the Float32 written.
+float bound_between(std::vector<float> values, double q) {
+  std::sort(values.begin(), values.end());
+  for (auto k = static_cast<std::size_t>(q * static_cast<double>(values.size())); k + 1 < values.size(); ++k) {
+    const float middle = static_cast<float>((static_cast<double>(values[k]) + values[k + 1]) / 2.0);
+    if (middle > values[k] && middle < values[k + 1]) return middle;
+  }
+  FAIL("no two distinct values above the quantile");
+  return 0.0f;
+}
+
+}  // namespace
+
+TEST_CASE("the reconstruction clamps and masks exactly the steps beyond the bounds or the training range",
+          "[timeseries][reconstruction][clamp]") {
+  TempDir dir;
+  const Scene scene = write_scene(dir, 120, dates_from("2015-04-01", 120));
+  json parameters = reconstruction(scene, dir);
+  parameters["TRAINING_PERIOD"] = "1:100";
+  parameters["PREDICTION_PERIOD"] = "91:120";
+  parameters.erase("METRICS");
+  parameters.erase("COUNTS");
+  const auto outside = outside_training(scene, 100);
+  long long extrapolated = 0;
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c) extrapolated += outside[90 + b][c];
+  REQUIRE(extrapolated > 0);
+
+  const json plain = run_command("pixelwisereconstruction", parameters).outputs;
+  CHECK(plain["EXTRAPOLATED_STEPS"] == extrapolated);
+  CHECK(plain["MASKED_STEPS"] == 0);
+  CHECK(plain["CLAMPED_STEPS"] == 0);
+  const auto estimate = read_stack(dir.file("out.tif"));
+  std::vector<float> all, inside;
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c) {
+      REQUIRE(estimate[b][c] != kMissing);
+      all.push_back(estimate[b][c]);
+    }
+  const float low = bound_between(all, 0.25), high = bound_between(all, 0.75);
+
+  // Clamped: the same networks (seeds from SEED and the cell), each estimate held within [low, high].
+  parameters["CLAMP_MIN"] = low;
+  parameters["CLAMP_MAX"] = high;
+  const json clamped = run_command("pixelwisereconstruction", parameters).outputs;
+  const auto bounded = read_stack(dir.file("out.tif"));
+  long long beyond = 0;
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c) {
+      beyond += estimate[b][c] < low || estimate[b][c] > high;
+      CHECK(bounded[b][c] == std::min(std::max(estimate[b][c], low), high));
+    }
+  CHECK(beyond >= 60);  // about half of the 180 steps
+  CHECK(clamped["CLAMPED_STEPS"] == beyond);
+  CHECK(clamped["MASKED_STEPS"] == 0);
+  CHECK(clamped["EXTRAPOLATED_STEPS"] == extrapolated);
+
+  // Masked: nodata exactly at the extrapolated steps, the estimate itself elsewhere.
+  parameters.erase("CLAMP_MIN");
+  parameters.erase("CLAMP_MAX");
+  parameters["MASK_EXTRAPOLATED"] = true;
+  const json masked = run_command("pixelwisereconstruction", parameters).outputs;
+  const auto kept = read_stack(dir.file("out.tif"));
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c) {
+      INFO("band " << b + 1 << ", cell " << c);
+      CHECK(kept[b][c] == (outside[90 + b][c] ? kMissing : estimate[b][c]));
+    }
+  CHECK(masked["MASKED_STEPS"] == extrapolated);
+  CHECK(masked["EXTRAPOLATED_STEPS"] == extrapolated);
+  CHECK(masked["CLAMPED_STEPS"] == 0);
+
+  // Both: a masked step is not clamped as well; the same for 1 and 2 threads.
+  parameters["CLAMP_MIN"] = low;
+  parameters["CLAMP_MAX"] = high;
+  long long beyond_kept = 0;
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c) beyond_kept += !outside[90 + b][c] && (estimate[b][c] < low || estimate[b][c] > high);
+  parameters["THREADS"] = 1;
+  const json one = run_command("pixelwisereconstruction", parameters).outputs;
+  const auto out1 = read_stack(dir.file("out.tif"));
+  parameters["THREADS"] = 2;
+  const json two = run_command("pixelwisereconstruction", parameters).outputs;
+  CHECK(out1 == read_stack(dir.file("out.tif")));
+  CHECK(one == two);
+  CHECK(one["MASKED_STEPS"] == extrapolated);
+  CHECK(one["CLAMPED_STEPS"] == beyond_kept);
+  for (int b = 0; b < 30; ++b)
+    for (std::size_t c = 0; c < 6; ++c)
+      CHECK(out1[b][c] == (outside[90 + b][c] ? kMissing : std::min(std::max(estimate[b][c], low), high)));
+}
+
+TEST_CASE("the reconstruction rejects bad clamp bounds and mask switches by name", "[timeseries][reconstruction][clamp][errors]") {
+  TempDir dir;
+  const Scene scene = write_scene(dir, 60, dates_from("2015-04-01", 60));
+  const auto fails_with = [&](const json& change, const std::string& message) {
+    json parameters = reconstruction(scene, dir);
+    parameters.update(change);
+    CHECK_THROWS_WITH(run_command("pixelwisereconstruction", parameters), Catch::Contains(message));
+  };
+  fails_with({{"CLAMP_MIN", 0.5}, {"CLAMP_MAX", 0.05}}, "CLAMP_MIN 0.5 is greater than CLAMP_MAX 0.05");
+  fails_with({{"CLAMP_MAX", std::numeric_limits<double>::infinity()}}, "CLAMP_MAX must be a finite number");
+  fails_with({{"CLAMP_MIN", "zero"}}, "CLAMP_MIN must be a number");
+  fails_with({{"MASK_EXTRAPOLATED", "yes"}}, "MASK_EXTRAPOLATED must be true or false, got \"yes\"");
+  CHECK_FALSE(std::filesystem::exists(dir.file("out.tif")));
+}
+
+TEST_CASE("the per-cell trainers' progress never goes back and ends at 100 %", "[timeseries][progress]") {
+  TempDir dir;
+  const Scene scene = write_scene(dir, 80, dates_from("2015-04-01", 80));
+  json parameters = reconstruction(scene, dir);
+  parameters["THREADS"] = 2;
+  test::check_progress(run_command("pixelwisereconstruction", parameters).lines, 0.0, 3);  // 6 cells
+  // The sweep scans the stacks in the first tenth of the bar, then trains 3 settings × 6 cells × 2 repeats.
+  const json sweep = {{"PREDICTORS", {scene.x1, scene.x2}}, {"TARGET", scene.target}, {"MIN_PAIRS", 20},
+                      {"AXIS", "hidden"}, {"VALUES", {2, 3, 4}}, {"REPEATS", 2}, {"THREADS", 2},
+                      {"OUTPUT_CSV", dir.file("sweep.csv")}};
+  test::check_progress(run_command("sensitivityanalysis", sweep).lines, 0.1, 10);
 }
 
 namespace {

@@ -322,3 +322,44 @@ TEST_CASE("a cancelled training writes no model file", "[training][cancel]") {
                   Cancelled);
   CHECK(folder.entries().empty());
 }
+
+TEST_CASE("trainmlp's progress moves through the raster scan, every epoch and every restart to 100 %", "[training][progress]") {
+  test::TempDir folder;
+  test::GridSpec grid;
+  grid.width = 60;
+  grid.height = 50;
+  std::vector<float> a, b, t;
+  for (int y = 0; y < grid.height; ++y)
+    for (int x = 0; x < grid.width; ++x) {
+      a.push_back(static_cast<float>(x) / 15.0f - 2.0f);
+      b.push_back(static_cast<float>(y) / 50.0f - 0.5f);
+      t.push_back(static_cast<float>(0.2 + 0.1 * std::tanh(a.back()) - 0.05 * b.back()));
+    }
+  test::write_raster(folder.file("a.tif"), a, grid);
+  test::write_raster(folder.file("b.tif"), b, grid);
+  test::write_raster(folder.file("t.tif"), t, grid);
+  // MAX_FAIL 0: every restart runs all its epochs, so each of the 2 × 100 epochs moves the bar.
+  const auto rasters = test::run_command("trainmlp", {{"INPUT_RASTERS", {folder.file("a.tif"), folder.file("b.tif")}},
+                                                      {"TARGET_RASTER", folder.file("t.tif")}, {"HIDDEN", 3}, {"EPOCHS", 100},
+                                                      {"MAX_FAIL", 0}, {"RESTARTS", 2}, {"THREADS", 1},
+                                                      {"OUTPUT_MODEL", folder.file("r.json")}});
+  REQUIRE(rasters.outputs["EPOCHS_RUN"] == 100);
+  // The scan fills the first tenth of the bar; training then moves it through the rest, a step per
+  // whole percent (before, the scan reached 100 % and training reported nothing).
+  const std::vector<double> values = test::progress_values(rasters.lines);
+  CHECK(std::count_if(values.begin(), values.end(), [](double v) { return v <= 0.1; }) >= 1);
+  test::check_progress(rasters.lines, 0.1, 80);
+
+  // Early stopping: each of the 3 restarts stops long before EPOCHS 1000, and the epochs it did not
+  // need are counted when it stops, so the bar still reaches 100 % and moves at every restart.
+  const auto samples = test::run_command("trainmlp", {{"SAMPLES", samples_json(synthetic(200, 0.01, 4))}, {"HIDDEN", 3},
+                                                      {"MAX_FAIL", 2}, {"RESTARTS", 3}, {"THREADS", 1},
+                                                      {"OUTPUT_MODEL", folder.file("s.json")}});
+  REQUIRE(samples.outputs["EPOCHS_RUN"].get<int>() < 500);
+  test::check_progress(samples.lines, 0.0, 2);
+  const std::vector<double> restarts = test::progress_values(samples.lines);
+  for (const double third : {1.0 / 3.0, 2.0 / 3.0}) {
+    INFO("the bar passes " << third << " when a restart ends");
+    CHECK(std::any_of(restarts.begin(), restarts.end(), [&](double v) { return v >= third - 0.011 && v <= third + 0.02; }));
+  }
+}

@@ -39,6 +39,7 @@ class Params {
   std::string choice(const std::string& key, const std::vector<std::string>& valid,
                      std::optional<std::string> fallback = std::nullopt) const;
   std::string text(const std::string& key, std::optional<std::string> fallback = std::nullopt) const;
+  bool boolean(const std::string& key, std::optional<bool> fallback = std::nullopt) const;  // JSON true or false
   std::vector<double> numbers(const std::string& key) const;
   std::vector<std::string> texts(const std::string& key) const;  // list, or one string split on ';' / whitespace
   RasterSource raster(const std::string& key) const;

@@ -69,6 +69,11 @@ class Reporter {
       : stream_(stream), cancel_(cancel) {}
 
   void progress(double fraction);
+  // Where the fractions of progress() land from now on: [begin, end] of the run's bar. A command with
+  // several phases (a raster scan, then training) gives each its span, so that the bar moves through
+  // them in turn instead of reaching 100 % in the first. Call it between phases, not while threads
+  // report.
+  void set_progress_span(double begin, double end);
   void info(const std::string& message) { log("info", message); }
   void warning(const std::string& message) { log("warning", message); }
   void result(const json& outputs);
@@ -88,6 +93,7 @@ class Reporter {
   const CancelToken* cancel_;
   std::mutex mutex_;
   int last_percent_ = -1;  // progress is reported once per whole percent, not per block
+  double span_begin_ = 0.0, span_end_ = 1.0;
 };
 
 }  // namespace smr

@@ -23,6 +23,8 @@ namespace {
 
 constexpr const char* kVersionTag = "smr 0.1.0";
 constexpr long long kMaxLmParameters = 5000;
+// The share of the progress bar for reading samples from rasters, before training.
+constexpr double kSamplingShare = 0.1;
 
 double sample_value(const json& value, const std::string& where) {
   if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
@@ -181,7 +183,10 @@ json run_train_mlp(const Params& params, Reporter& reporter) {
   const int threads = static_cast<int>(params.integer_in("THREADS", 0, 1024, 0));
   omp_set_num_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs()));
 
+  // Raster samples: the scan is the first tenth of the bar, training the rest (training takes longer).
+  if (from_rasters) reporter.set_progress_span(0.0, kSamplingShare);
   Samples samples = from_vector ? samples_from_json(params, false) : samples_from_rasters(params, settings.seed, reporter);
+  reporter.set_progress_span(from_rasters ? kSamplingShare : 0.0, 1.0);
   if (from_rasters && division_method == DivisionMethod::Group)
     throw InputError("DIVISION group needs groups, which only SAMPLES can carry (a GROUP_FIELD); rasters have none");
   if (division_method == DivisionMethod::Group && samples.groups.empty())
@@ -318,10 +323,8 @@ json run_apply_model(const Params& params, Reporter& reporter) {
         throw InputError("INPUTS: raster " + std::to_string(i + 1) + " '" + names[i] + "' is named like the model's input " +
                          std::to_string(j + 1) + " but given as input " + std::to_string(i + 1) + " ('" +
                          model.input_names[i] + "'); the model's order is: " + listed);
-  const std::optional<double> clamp_min = params.has("CLAMP_MIN") ? std::optional<double>(params.number("CLAMP_MIN")) : std::nullopt;
-  const std::optional<double> clamp_max = params.has("CLAMP_MAX") ? std::optional<double>(params.number("CLAMP_MAX")) : std::nullopt;
-  if (clamp_min && clamp_max && *clamp_min > *clamp_max)
-    throw InputError("CLAMP_MIN " + describe(json(*clamp_min)) + " is greater than CLAMP_MAX " + describe(json(*clamp_max)));
+  const EstimateBounds bounds = EstimateBounds::from(params);
+  const TrainingRanges seen(model.input_scaling);
 
   const std::vector<RasterTarget> outputs = {{"OUTPUT", params.text("OUTPUT"), model.target_name + " (estimated by " + file_stem(params.text("MODEL")) + ")"}};
   enum Counter { kClamped, kOutOfRange, kCounters };
@@ -346,17 +349,14 @@ json run_apply_model(const Params& params, Reporter& reporter) {
         for (Eigen::Index i = 0; i < input_count; ++i) {
           const double x = block.inputs[static_cast<std::size_t>(i)][valid[k]];
           values(i, static_cast<Eigen::Index>(k)) = x;
-          outside |= x < model.input_scaling.minimum[i] || x > model.input_scaling.maximum[i];
+          outside |= seen.outside(i, x);
         }
         block.counters[kOutOfRange] += outside;
       }
       const Eigen::MatrixXd estimate = model.predict(values);
       for (std::size_t k = 0; k < valid.size(); ++k) {
         double value = estimate(0, static_cast<Eigen::Index>(k));
-        if (std::isfinite(value)) {
-          if (clamp_min && value < *clamp_min) value = *clamp_min, ++block.counters[kClamped];
-          else if (clamp_max && value > *clamp_max) value = *clamp_max, ++block.counters[kClamped];
-        }
+        block.counters[kClamped] += bounds.clamp(value);
         block.outputs[0][valid[k]] = static_cast<float>(value);
       }
     }
@@ -416,7 +416,8 @@ CURVES (RMSE per epoch in target units), PREDICTIONS (reference, estimate, subse
   CLAMP_MIN, CLAMP_MAX   optional: estimates beyond are set to the bound (CLAMPED_PIXELS)
   OUTPUT       the estimate, in the target's units (m³/m³ for soil moisture)
 Inputs are scaled with the training minimum/maximum (mapminmax), the output scaled back. Valid pixels
-with an input outside the training range are counted in OUT_OF_RANGE_PIXELS (extrapolation).
+with an input outside the training range are counted in OUT_OF_RANGE_PIXELS (extrapolation); the
+extremes are rounded outward to Float32, so a pixel equal to one is inside.
 )~") + kRasterHelp + "REFERENCE names an input as INPUTS_<i> (0-based).\n",
                       run_apply_model, {"OUTPUT"}});
 }

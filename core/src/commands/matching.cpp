@@ -470,13 +470,6 @@ std::vector<std::size_t> group_ids(const Params& params, const std::string& key,
   return groups;
 }
 
-bool boolean_parameter(const Params& params, const std::string& key, bool fallback) {
-  if (!params.has(key)) return fallback;
-  const json& value = params.value(key);
-  if (!value.is_boolean()) throw InputError(key + " must be true or false, got " + describe(value));
-  return value.get<bool>();
-}
-
 json run_time_matching(const Params& params, Reporter& reporter) {
   params.reject_unknown({"REFERENCE_TIMES", "OTHER_TIMES", "REFERENCE_GROUPS", "OTHER_GROUPS", "WINDOW_HOURS", "UNIQUE"});
   const std::vector<double> reference = time_list(params, "REFERENCE_TIMES");
@@ -487,7 +480,7 @@ json run_time_matching(const Params& params, Reporter& reporter) {
                      ": valid values are greater than 0 and at most 87600 (ten years)");
   TimeMatchSettings settings;
   settings.window_seconds = hours * 3600.0;
-  settings.unique = boolean_parameter(params, "UNIQUE", false);
+  settings.unique = params.boolean("UNIQUE", false);
 
   if (params.has("REFERENCE_GROUPS") != params.has("OTHER_GROUPS"))
     throw InputError(std::string(params.has("REFERENCE_GROUPS") ? "REFERENCE_GROUPS" : "OTHER_GROUPS") +

@@ -3,6 +3,7 @@
 #include "smr/commands.hpp"
 #include "samples.hpp"
 #include "smr/dates.hpp"
+#include "smr/model_file.hpp"
 #include "smr/pixel_networks.hpp"
 #include "smr/raster.hpp"
 #include "smr/sampling.hpp"
@@ -26,6 +27,8 @@ namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 const std::vector<std::string> kCellDivisions = {"random", "block", "interleaved"};
+// The share of the progress bar for sensitivityanalysis's scan of the stacks, before the trainings.
+constexpr double kScanShare = 0.1;
 
 // Paper 001's network: 12 hidden neurons, 80/10/10, inputs and target scaled to [0, 1].
 TrainingDefaults paper001_defaults() {
@@ -151,7 +154,9 @@ std::string band_label(const Series& series, int band) {
   return series.days.empty() ? "band " + std::to_string(band) : format_iso_date(series.days[static_cast<std::size_t>(band - 1)]);
 }
 
-enum ReconstructionCounter { kTrained, kSkipped, kConstant, kDiverged, kExcluded, kExtrapolated, kReconstructionCounters };
+enum ReconstructionCounter {
+  kTrained, kSkipped, kConstant, kDiverged, kExcluded, kExtrapolated, kMasked, kClamped, kReconstructionCounters
+};
 constexpr int kMetricsPerSubset = 4;  // r, RMSE, ubRMSE, bias
 using SubsetMeans = std::array<std::array<double, kMetricsPerSubset>, kCellSubsets>;
 
@@ -193,8 +198,10 @@ constexpr int kCountBands = 5;
 json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys(with_training_keys(
       {"PREDICTORS", "PREDICTOR_NAMES", "TARGET", "PRECIPITATION", "PRECIPITATION_THRESHOLD", "TRAINING_PERIOD",
-       "PREDICTION_PERIOD", "MIN_PAIRS", "OUTPUT", "METRICS", "COUNTS"})));
+       "PREDICTION_PERIOD", "MIN_PAIRS", "CLAMP_MIN", "CLAMP_MAX", "MASK_EXTRAPOLATED", "OUTPUT", "METRICS", "COUNTS"})));
   const TrainingChoice choice = training_choice(params, paper001_defaults(), kCellDivisions);
+  const EstimateBounds bounds = EstimateBounds::from(params);
+  const bool mask_extrapolated = params.boolean("MASK_EXTRAPOLATED", false);
   const long long min_pairs = params.integer_in("MIN_PAIRS", 2, 100000000, 50);
   check_min_pairs_divisible(min_pairs, choice);
   const std::string output_path = params.text("OUTPUT");
@@ -239,7 +246,7 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
     const std::size_t n = block.size();
     const double grid_cells = static_cast<double>(block.grid->width) * block.grid->height;
     std::vector<CellFit> fits(n);
-    std::vector<long long> valid_pairs(n, 0), excluded(n, 0), extrapolated(n, 0);
+    std::vector<long long> valid_pairs(n, 0), excluded(n, 0), extrapolated(n, 0), masked(n, 0), clamped(n, 0);
     std::exception_ptr failure;
     std::mutex failure_mutex;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -263,20 +270,29 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
             else reconstructed_bands[b - run.prediction.first][p] = std::numeric_limits<float>::quiet_NaN();
           }
           Eigen::MatrixXd x(static_cast<Eigen::Index>(run.predictors.size()), static_cast<Eigen::Index>(steps.size()));
-          const MinMaxScaling& seen = fit.model->input_scaling;
+          const TrainingRanges seen(fit.model->input_scaling);
+          std::vector<bool> outside(steps.size(), false);
           for (std::size_t k = 0; k < steps.size(); ++k) {
-            bool outside = false;
             for (std::size_t i = 0; i < run.predictors.size(); ++i) {
               const auto row = static_cast<Eigen::Index>(i);
               const double value = block.inputs[run.predictor_offset(i, steps[k])][p];
               x(row, static_cast<Eigen::Index>(k)) = value;
-              outside |= value < seen.minimum[row] || value > seen.maximum[row];
+              if (seen.outside(row, value)) outside[k] = true;
             }
-            extrapolated[p] += outside;
+            extrapolated[p] += outside[k];
           }
           const Eigen::MatrixXd estimate = fit.model->predict(x);
-          for (std::size_t k = 0; k < steps.size(); ++k)
-            reconstructed_bands[steps[k] - run.prediction.first][p] = static_cast<float>(estimate(0, static_cast<Eigen::Index>(k)));
+          for (std::size_t k = 0; k < steps.size(); ++k) {
+            float& reconstructed = reconstructed_bands[steps[k] - run.prediction.first][p];
+            if (mask_extrapolated && outside[k]) {  // masked before clamping: a masked step is never clamped
+              reconstructed = std::numeric_limits<float>::quiet_NaN();
+              ++masked[p];
+              continue;
+            }
+            double value = estimate(0, static_cast<Eigen::Index>(k));
+            clamped[p] += bounds.clamp(value);
+            reconstructed = static_cast<float>(value);
+          }
         } else {
           for (int b = run.prediction.first; b <= run.prediction.last; ++b)
             reconstructed_bands[b - run.prediction.first][p] = std::numeric_limits<float>::quiet_NaN();
@@ -305,6 +321,8 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
       const CellFit& fit = fits[p];
       block.counters[kExcluded] += excluded[p];
       block.counters[kExtrapolated] += extrapolated[p];
+      block.counters[kMasked] += masked[p];
+      block.counters[kClamped] += clamped[p];
       switch (fit.status) {
         case CellStatus::Trained: ++block.counters[kTrained]; break;
         case CellStatus::TooFewPairs: ++block.counters[kSkipped]; break;
@@ -325,6 +343,8 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
   result["FAILED_CELLS"] = failed;
   result["EXCLUDED_BY_PRECIPITATION"] = counts.counters[kExcluded];
   result["EXTRAPOLATED_STEPS"] = counts.counters[kExtrapolated];
+  result["MASKED_STEPS"] = counts.counters[kMasked];
+  result["CLAMPED_STEPS"] = counts.counters[kClamped];
   result["TRAINING_BANDS"] = {run.training.first, run.training.last};
   result["PREDICTION_BANDS"] = {run.prediction.first, run.prediction.last};
   const char* metric_keys[kMetricsPerSubset] = {"R", "RMSE", "UBRMSE", "BIAS"};
@@ -338,10 +358,15 @@ json run_pixelwise_reconstruction(const Params& params, Reporter& reporter) {
                   " valid pairs (MIN_PAIRS) and were skipped");
   if (counts.counters[kConstant] > 0)
     reporter.warning(std::to_string(counts.counters[kConstant]) + " cells have a constant target: nothing to learn, left nodata");
-  if (counts.counters[kExtrapolated] > 0)
-    reporter.warning(std::to_string(counts.counters[kExtrapolated]) +
-                     " reconstructed steps have a predictor outside the range its cell's network was trained on "
-                     "(e.g. frozen days the target never covers): the network extrapolates there");
+  if (counts.counters[kExtrapolated] > 0) {
+    const std::string steps = std::to_string(counts.counters[kExtrapolated]) +
+                              " reconstructed steps have a predictor outside the range its cell's network was trained on "
+                              "(e.g. frozen days the target never covers)";
+    if (mask_extrapolated) reporter.info(steps + ": left nodata (MASK_EXTRAPOLATED)");
+    else reporter.warning(steps + ": the network extrapolates there; MASK_EXTRAPOLATED leaves them nodata");
+  }
+  if (counts.counters[kClamped] > 0)
+    reporter.info(std::to_string(counts.counters[kClamped]) + " reconstructed steps were set to CLAMP_MIN or CLAMP_MAX");
   if (counts.counters[kDiverged] > 0)
     reporter.warning(std::to_string(counts.counters[kDiverged]) + " cells diverged in training and were left nodata");
   return result;
@@ -633,7 +658,10 @@ json run_sensitivity_analysis(const Params& params, Reporter& reporter) {
     const StackRun run = stack_run(params, false);
     names = run.names;
     have_precipitation = run.precipitation.has_value();
+    // The scan of the stacks is the first tenth of the bar, the trainings the rest.
+    reporter.set_progress_span(0.0, kScanShare);
     cells = sampled_cells(params, run, min_pairs, seed, reporter);
+    reporter.set_progress_span(kScanShare, 1.0);
   }
   std::optional<double> threshold;
   if (params.has("PRECIPITATION_THRESHOLD") || (!pooled && have_precipitation && axis != "precipitation"))
@@ -788,9 +816,14 @@ with every day of TRAINING_PERIOD valid is estimated (as smr trainmlp); above th
   METRICS   optional, 16 bands: r, RMSE, ubRMSE, bias (mean(estimate - target); paper 001 eq. 3 has
             the opposite sign) for training, validation, test and overall pairs (paper 001 eq. 1-3, Fig. 4)
   COUNTS    optional, 5 bands: valid pairs, excluded by precipitation, training, validation, test samples
+  MASK_EXTRAPOLATED   false (default) | true: a step with a predictor outside the range its cell's
+            network saw in training (extrapolation, e.g. frozen days) is nodata (MASKED_STEPS)
+  CLAMP_MIN, CLAMP_MAX   optional, target units: the other estimates beyond are set to the bound
+            (CLAMPED_STEPS); METRICS are of the networks before masking and clamping
 Result: OUTPUT, METRICS, COUNTS, CELLS, TRAINED_CELLS, SKIPPED_CELLS, FAILED_CELLS (constant target or
 diverged), EXCLUDED_BY_PRECIPITATION, EXTRAPOLATED_STEPS (reconstructed cell-steps with a predictor
-outside the range the cell's network saw in training: extrapolation), TRAINING_BANDS, PREDICTION_BANDS, MEAN_<S>_R / _RMSE / _UBRMSE /
+outside the range the cell's network saw in training, the extremes rounded outward to Float32),
+MASKED_STEPS, CLAMPED_STEPS, TRAINING_BANDS, PREDICTION_BANDS, MEAN_<S>_R / _RMSE / _UBRMSE /
 _BIAS for S = TRAIN, VALIDATION, TEST, ALL (means over trained cells).
 Stacks on another grid are aligned (RESAMPLING, REFERENCE); THREADS, CREATE_OPTIONS as for every raster
 command (stack outputs default to small band-interleaved tiles).
