@@ -1,7 +1,6 @@
 """smr:applymodel — a trained network (smr model file) applied pixel by pixel to rasters."""
 
 import json
-import math
 import os
 from collections import namedtuple
 
@@ -13,10 +12,8 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from ..plugin.bridge import run_smr
 from .base import SmrAlgorithm
-from .styles import (SOIL_MOISTURE_MAXIMUM, SOIL_MOISTURE_MINIMUM, SOIL_MOISTURE_UNIT,
-                     style_on_load)
+from .styles import estimate_style
 
 # The early input-count check is a courtesy; a bigger file is left to the core alone rather than
 # parsed twice (a network at the format's size limits is hundreds of megabytes of JSON).
@@ -53,6 +50,43 @@ def read_model_summary(path):
         return None
 
 
+CLAMP_MIN = "CLAMP_MIN"
+CLAMP_MAX = "CLAMP_MAX"
+NO_BOUND_HELP = "Leave empty to keep every estimate as the network gives it."
+
+
+def add_clamp_parameters(algorithm, minimum=None, maximum=None,
+                         minimum_help=NO_BOUND_HELP, maximum_help=NO_BOUND_HELP):
+    """CLAMP_MIN and CLAMP_MAX, optional numbers in the target's unit (defaults `minimum`,
+    `maximum`; None: empty), of the algorithms that apply networks; the core sets an estimate
+    beyond one to it and counts it."""
+    for key, description, default, help_text in (
+            (CLAMP_MIN, "Lowest estimate kept (lower ones are set to it)", minimum, minimum_help),
+            (CLAMP_MAX, "Highest estimate kept (higher ones are set to it)", maximum,
+             maximum_help)):
+        bound = QgsProcessingParameterNumber(
+            key, algorithm.tr(description), QgsProcessingParameterNumber.Double, default,
+            optional=True)
+        bound.setHelp(algorithm.tr("In the target's unit. {}").format(algorithm.tr(help_text)))
+        algorithm.addParameter(bound)
+
+
+def clamp_request(algorithm, parameters, context):
+    """The bounds that are set, as the core's keys (the core checks CLAMP_MIN ≤ CLAMP_MAX). A
+    bound left out of `parameters` (a script, qgis_process) takes its default; one given empty
+    (cleared in the dialog) is no bound."""
+    request = {}
+    for key in (CLAMP_MIN, CLAMP_MAX):
+        if key in parameters:
+            bound = algorithm.optional_double(parameters, key, context)
+        else:
+            bound = algorithm.parameterDefinition(key).defaultValue()
+        # QGIS itself refuses ±inf; NaN is empty (optional_double).
+        if bound is not None:
+            request[key] = float(bound)
+    return request
+
+
 class ApplyModel(SmrAlgorithm):
     NAME = "applymodel"
     DISPLAY_NAME = "Apply trained model to rasters"
@@ -69,18 +103,17 @@ class ApplyModel(SmrAlgorithm):
     OUT_OF_RANGE_PIXELS = "OUT_OF_RANGE_PIXELS"
 
     HELP = """
-Applies a network trained by "Train neural network" (smr:trainmlp) — the BP network of papers 000 (Chang et al.), 001 and 003 (Lv et al.) — to every pixel of the input rasters, e.g. to map soil moisture from σ⁰ VV, σ⁰ VH and the soil backscatter.
+Maps soil moisture (or any target) by running a trained neural network on every pixel of a set of rasters. Use it after Train neural network (smr:trainmlp), with the same inputs the network was trained on as rasters: e.g. σ⁰ VV, σ⁰ VH and the soil backscatter, as Chang et al. map soil moisture.
 
-MODEL is the smr model file (JSON, "format": "smr-model", "kind": "mlp"). It holds the input names and their training minimum and maximum, the target's name, minimum and maximum, the normalisation (mapminmax to [−1, 1] or [0, 1]), and the layers (weights, biases, activations tansig, logsig, relu or purelin). Each pixel's inputs are scaled by mapminmax with the inputs' training ranges, run through the layers, and the output is scaled back with the target's range. Nothing in the file is executed; a file with a missing, wrong or non-finite field is rejected with a message naming it.
+'Trained model file' (MODEL) is the .json file written by Train neural network. 'Input rasters' (INPUTS): one raster per model input, in the model's order (when the count differs, the error lists the model's inputs). Band 1 of each raster is read, with its own nodata value; for another band, extract it first (e.g. with Rearrange bands). The layers' names are checked against the model's input names (INPUT_NAMES), so that swapped inputs (VH given where the model expects VV) are caught.
 
-INPUTS: one raster per model input, in the model's order (when the count differs, the error lists the model's inputs). Band 1 of each raster is read, with its own nodata value; for another band, extract it first (e.g. with Rearrange bands). The layer names are sent as INPUT_NAMES: a layer named like a different model input (e.g. VH given where the model expects VV) is an error, so swapped inputs are caught.
+The estimate is in the target's unit, as in training: m³/m³ for volumetric soil moisture. A nodata pixel in any input is nodata in the output; an estimate that is not a finite number (an overflow in a badly scaled network) becomes nodata too and is counted in INVALID_PIXELS. 'Lowest estimate kept' and 'Highest estimate kept' (CLAMP_MIN, CLAMP_MAX; optional, in the target's unit) set estimates beyond them to the bound; those pixels are counted in CLAMPED_PIXELS. OUT_OF_RANGE_PIXELS counts valid pixels where an input lies outside its training minimum–maximum: there the network extrapolates, and its estimates deserve less trust. When the output is loaded it gets the soil-moisture colour ramp (0–0.5 m³/m³), or, for a model whose target's training range lies outside 0–1, a ramp over that range. The output grid is that of the first input raster, or of the raster numbered in the advanced 'Output grid taken from raster number' (REFERENCE).
 
-The estimate is in the target's units, as in training: m³/m³ for volumetric soil moisture. A nodata pixel in any input is nodata in the output; an estimate that is not a finite number (an overflow in a badly scaled network) becomes nodata too and is counted in INVALID_PIXELS. CLAMP_MIN and CLAMP_MAX (optional) set estimates below or above them to the bound; those pixels are counted in CLAMPED_PIXELS. OUT_OF_RANGE_PIXELS counts valid pixels where an input lies outside its training minimum–maximum: there the network extrapolates, and its estimates deserve less trust.
-
-When the output is loaded into the project it gets a brown (dry) to blue (wet) colour ramp from 0 to 0.5 m³/m³; a model whose target range lies outside 0–1 gets the same ramp over its target's training range instead.
-
-Output grid: the first raster of INPUTS, or the raster numbered in the advanced REFERENCE parameter.
+How a pixel is computed: each input is scaled with its training minimum and maximum to the network's range (min–max scaling, MATLAB's mapminmax, to [−1, 1] or [0, 1]), the inputs pass through the layers (activations tansig, logsig, relu or purelin), and the output is scaled back with the target's training range. The model file ("format": "smr-model", "kind": "mlp") holds the input names and ranges, the target's name and range, the normalisation and the layers' weights and biases; nothing in it is executed, and a file with a missing, wrong or non-finite field is rejected with a message naming it.
 """
+    REFERENCE_KEYS = ("chang",)
+    TAGS = ("neural network", "MLP", "BP network", "apply model", "predict", "inference",
+            "soil moisture map", "regression", "machine learning")
 
     def define_parameters(self):
         self.addParameter(QgsProcessingParameterFile(
@@ -91,15 +124,9 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
             QgsProcessing.TypeRaster)
         inputs.setMinimumNumberInputs(1)
         self.addParameter(inputs)
-        for key, description in (
-                (self.CLAMP_MIN, self.tr("Lowest estimate kept (lower ones are set to it)")),
-                (self.CLAMP_MAX, self.tr("Highest estimate kept (higher ones are set to it)"))):
-            bound = QgsProcessingParameterNumber(
-                key, description, QgsProcessingParameterNumber.Double, optional=True)
-            bound.setHelp(self.tr("Optional, in the target's units; leave empty to keep every "
-                                  "estimate as the network gives it."))
-            self.addParameter(bound)
-        self.add_raster_output(self.OUTPUT, self.tr("Estimate (e.g. soil moisture, m³/m³)"))
+        add_clamp_parameters(self)
+        self.add_raster_output(self.OUTPUT, self.tr("Estimate (e.g. soil moisture, m³/m³)"),
+                               style="soil_moisture")
         self.add_count_output(self.CLAMPED_PIXELS,
                               self.tr("Estimates set to CLAMP_MIN or CLAMP_MAX"))
         self.add_count_output(self.OUT_OF_RANGE_PIXELS,
@@ -127,10 +154,7 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
             self.INPUT_NAMES: names,
             self.REFERENCE: self.reference_input_key(parameters, context, len(core_inputs)),
         }
-        for key in (self.CLAMP_MIN, self.CLAMP_MAX):
-            bound = self.optional_double(parameters, key, context)
-            if bound is not None:
-                request[key] = bound
+        request.update(clamp_request(self, parameters, context))
         return request
 
     def check_input_count(self, summary, request):
@@ -169,24 +193,14 @@ Output grid: the first raster of INPUTS, or the raster numbered in the advanced 
         # Read once, for the input count before the core runs and for the output's style after.
         summary = read_model_summary(request[self.MODEL])
         self.check_input_count(summary, request)
-        outputs = run_smr(self.COMMAND, request, feedback)
-        minimum, maximum, unit = self.output_ramp(summary)
-        style_on_load(context, request[self.OUTPUT], minimum, maximum, unit)
-        return outputs
+        self._model_summary = summary
+        return self.run_core(request, parameters, context, feedback)
 
-    @staticmethod
-    def output_ramp(summary):
-        """(minimum, maximum, unit) of the output's colour ramp.
-
-        The soil-moisture ramp unless the target's training range shows another quantity
-        (e.g. vegetation water content in kg/m²), which would be a single colour on it.
-        """
-        soil_moisture = (SOIL_MOISTURE_MINIMUM, SOIL_MOISTURE_MAXIMUM, SOIL_MOISTURE_UNIT)
+    def output_style(self, key, path, parameters, context):
+        """The soil-moisture ramp unless the target's training range shows another quantity
+        (e.g. vegetation water content in kg/m²), drawn over that range and named after it."""
+        summary = getattr(self, "_model_summary", None)
         if summary is None:
-            return soil_moisture
-        low, high = summary.target_minimum, summary.target_maximum
-        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-            return soil_moisture
-        if 0.0 <= low and high <= 1.0:
-            return soil_moisture
-        return low, high, ""
+            return super().output_style(key, path, parameters, context)
+        return estimate_style((summary.target_minimum, summary.target_maximum),
+                              "soil moisture", summary.target_name or "estimate")

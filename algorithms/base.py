@@ -24,12 +24,20 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..plugin.bridge import run_smr
+from . import styles
+from .references import references_help
 
 ICON_DIRECTORY = Path(__file__).resolve().parent.parent / "icons"
+# One HTML page per algorithm, generated from the help below by scripts/build-docs and shipped with
+# the plugin, so that the dialog's Help button works offline.
+DOCS_DIRECTORY = Path(__file__).resolve().parent.parent / "docs"
+
+# Search words of every algorithm; each adds its own (TAGS).
+COMMON_TAGS = ("soil moisture", "SMR", "remote sensing")
 
 # Group id -> (display name, icon file). Group ids are stable; saved models do not use them,
 # but the toolbox does.
@@ -38,8 +46,7 @@ GROUPS = {
     "radar": ("Radar", "radar.svg"),
     "passivemicrowave": ("Passive microwave", "passive.svg"),
     "machinelearning": ("Machine learning", "machinelearning.svg"),
-    # No icon of its own yet: validation compares products, as the learning algorithms do.
-    "validation": ("Validation", "machinelearning.svg"),
+    "validation": ("Validation", "validation.svg"),
 }
 
 BAND_SUFFIX = "_BAND"
@@ -50,28 +57,44 @@ RESAMPLING_METHODS = ("nearest", "bilinear", "cubic", "cubicspline", "lanczos", 
 DEFAULT_RESAMPLING = "bilinear"
 
 NODATA_AND_OUTPUT_HELP = (
-    "Nodata: each input's own nodata value (or the value given in its advanced 'nodata' "
+    "Nodata: each input's own nodata value (or the value given in its advanced '…: nodata value' "
     "parameter) and NaN propagate to the output. Pixels where every input is valid but the "
     "equation is undefined become nodata too and are counted in INVALID_PIXELS; "
     "NODATA_PIXELS counts pixels with a nodata input, VALID_PIXELS the rest. "
-    "Outputs are Float32 with nodata −9999. The outputs take the grid (extent, pixel size, CRS) "
-    "of the first raster input the algorithm reads, in the order of the parameters, or of the one "
-    "chosen in the advanced REFERENCE parameter; inputs on "
-    "another grid or CRS are aligned to it on the fly with the RESAMPLING method, and the log "
-    "says which ones were.")
+    "Outputs are Float32 GeoTIFF with nodata −9999. The outputs take the grid (extent, pixel "
+    "size, CRS) of the first raster input the algorithm reads, in the order of the dialog, or of "
+    "the one chosen in the advanced 'Output grid taken from' (REFERENCE); inputs on another grid "
+    "or CRS are aligned to it on the fly with the advanced resampling method (RESAMPLING), and "
+    "the log says which ones were.")
 
 
 STACK_OUTPUT_HELP = (
     "Time stacks: one multi-band raster per variable, band = time step; band descriptions carry "
     "ISO dates such as 2015-04-01 when known, and the stacks smr writes carry the dates of their "
     "input stack. Every band of a stack is read. A nodata value (the stack's own, the one given "
-    "in its advanced 'nodata' parameter, or NaN) is a gap at that time step only, never a reason "
-    "to drop the whole pixel. Outputs are Float32 stacks with nodata −9999, tiled and "
+    "in its advanced '…: nodata value' parameter, or NaN) is a gap at that time step only, never "
+    "a reason to drop the whole pixel. Outputs are Float32 stacks with nodata −9999, tiled and "
     "band-interleaved GeoTIFF by default.")
 
 
 def icon_path(file_name):
     return str(ICON_DIRECTORY / file_name)
+
+
+def enum_values_help(definition):
+    """'Scripts and qgis_process: KEY=0 for label 0, 1 for label 1, …' of an enum parameter."""
+    options = definition.options()
+    listing = ", ".join(f"{number} = {label}" for number, label in enumerate(options))
+    return (f"Scripts and qgis_process give the number ({definition.name()}=0 … "
+            f"{len(options) - 1}): {listing}.")
+
+
+def first_sentence(text):
+    """The text up to its first full stop followed by a space or the end of a line."""
+    text = " ".join(text.split())
+    # Not at the full stop of an abbreviation.
+    match = re.search(r"(?<!e\.g)(?<!i\.e)(?<!et al)(?<!Fig)(?<!eq)\.(\s|$)", text)
+    return text[:match.start() + 1] if match else text
 
 
 def parse_creation_options(text):
@@ -108,8 +131,13 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
     """Base of every algorithm of the smr provider.
 
     Subclasses set NAME (the public id after "smr:"), DISPLAY_NAME, GROUP_ID, COMMAND (the smr
-    command) and HELP, and implement define_parameters(). Hooks for what the helpers cannot
-    express: raster_inputs_to_send() and command_parameters().
+    command), HELP, REFERENCE_KEYS and TAGS, and implement define_parameters(). Hooks for what the
+    helpers cannot express: raster_inputs_to_send() and command_parameters().
+
+    HELP starts in plain words (what the algorithm does and when to use it: its first sentence is
+    the toolbox's tooltip), then gives units and nodata, then the equation; it names parameters by
+    their dialog label, with the key in parentheses where scripts need it. The full references
+    (references.py) and HELP_APPENDIX close it.
     """
 
     NAME = ""
@@ -117,6 +145,9 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
     GROUP_ID = ""
     COMMAND = ""
     HELP = ""
+    REFERENCE_KEYS = ()  # keys of references.REFERENCES that HELP cites, in the order cited
+    TAGS = ()  # search words of the toolbox, besides COMMON_TAGS
+    HELP_APPENDIX = NODATA_AND_OUTPUT_HELP  # what every algorithm of the family shares
 
     REFERENCE = "REFERENCE"
     RESAMPLING = "RESAMPLING"
@@ -136,6 +167,7 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         self._choices = {}  # enum key -> the core's value for each option index
         self._numbers = {}  # number key passed to the core as it is -> True if an integer
         self._raster_outputs = []  # raster destination keys
+        self._output_styles = {}  # raster output key -> styles.OutputStyle, see output_style()
 
     # --- what a subclass declares -------------------------------------------------------------
 
@@ -199,11 +231,28 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
             self._numbers[key] = integer
         return parameter
 
-    def add_raster_output(self, key, description, optional=False):
-        """A raster destination; an optional one is off unless the user asks for it."""
+    def add_raster_output(self, key, description, optional=False, style=None):
+        """A raster destination; an optional one is off unless the user asks for it. `style`: a
+        kind of styles.KINDS or a styles.OutputStyle (see declare_output_style)."""
         self.addParameter(QgsProcessingParameterRasterDestination(
             key, description, optional=optional, createByDefault=not optional))
         self._raster_outputs.append(key)
+        self.declare_output_style(key, style)
+
+    def declare_output_style(self, key, style):
+        """How the raster output KEY is drawn once written (a kind of styles.KINDS or a
+        styles.OutputStyle); every raster output declares one (tests/plugin/test_styles.py)."""
+        if style is not None:
+            self._output_styles[key] = styles.as_output_style(style)
+
+    def output_styles(self):
+        """{raster output key: its declared styles.OutputStyle}."""
+        return dict(self._output_styles)
+
+    def output_style(self, key, path, parameters, context):
+        """The style of the raster output KEY, just written to `path`: the declared one unless a
+        subclass knows better from the parameters (e.g. the index computed, the unit chosen)."""
+        return self._output_styles[key]
 
     def add_count_output(self, key, description):
         self.addOutput(QgsProcessingOutputNumber(key, description))
@@ -219,12 +268,15 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         """
         # Option 0 is "the first raster input given"; then one option per raster input, in
         # declaration order (append new inputs at the end: the index is public API).
+        # The options show the inputs' labels, as the dialog does; the key follows for scripts.
         reference = QgsProcessingParameterEnum(
             self.REFERENCE, self.tr("Output grid taken from"),
-            [self.tr("First raster input given")] + list(self._raster_inputs), defaultValue=0)
+            [self.tr("First raster input given")]
+            + [f"{self.parameterDefinition(key).description()} ({key})"
+               for key in self._raster_inputs], defaultValue=0)
         reference.setHelp(self.tr(
             "The outputs take the extent, pixel size and CRS of this raster input; the other inputs "
-            "are aligned to it with the RESAMPLING method."))
+            "are aligned to it with the resampling method (RESAMPLING)."))
         self._make_advanced(reference)
         self.addParameter(reference)
 
@@ -394,13 +446,49 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         self._forget_declarations()
         self.define_parameters()
         self._add_common_parameters()
+        self.list_enum_values_in_help()
+
+    def list_enum_values_in_help(self):
+        """Append to every enum parameter's help the number of each option.
+
+        QGIS 3.22's qgis_process and processing.run take an enum's number, not its label
+        (DIVISION=3, not 'group'); the dialog shows the labels only. Called once every parameter
+        is declared, so that help set after a parameter was added is kept.
+        """
+        for definition in self.parameterDefinitions():
+            if definition.type() != "enum":
+                continue
+            listing = enum_values_help(definition)
+            current = definition.help()
+            if listing not in current:
+                definition.setHelp(f"{current}\n{listing}" if current else listing)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         # Validation happens here rather than in prepareAlgorithm: QGIS swallows exceptions from
         # prepareAlgorithm into a generic "There were errors executing the algorithm", while
         # these propagate with their message to processing.run, qgis_process and the dialog log.
         request = self.build_request(parameters, context, feedback)
-        return run_smr(self.COMMAND, request, feedback)
+        return self.run_core(request, parameters, context, feedback)
+
+    def run_core(self, request, parameters, context, feedback):
+        """The smr command run on `request`, then the raster outputs it wrote styled."""
+        outputs = run_smr(self.COMMAND, request, feedback)
+        self.style_outputs(request, parameters, context, feedback)
+        return outputs
+
+    def style_outputs(self, request, parameters, context, feedback):
+        """A .qml beside each raster output of `request`, and its style and name when QGIS
+        loads it. Only keys in the request: those are the files the core has just written (an
+        optional output left off, or a table run's raster, is not there)."""
+        for key in self._output_styles:
+            path = request.get(key)
+            if not isinstance(path, str) or not os.path.isfile(path):
+                continue
+            if os.path.splitext(path)[1].lower() == ".json":  # a file output that is no raster
+                continue
+            description = self.parameterDefinition(key).description()
+            styles.style_output(path, self.output_style(key, path, parameters, context),
+                                context, feedback, description)
 
     def build_request(self, parameters, context, feedback):
         """The core's JSON parameters; raises QgsProcessingException naming a bad parameter."""
@@ -449,7 +537,21 @@ class SmrAlgorithm(QgsProcessingAlgorithm):
         return icon_path(GROUPS[self.GROUP_ID][1])
 
     def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip() + "\n\n" + self.tr(NODATA_AND_OUTPUT_HELP)
+        # Plain text: the dialog turns each line into a paragraph of HTML, so no '<' or '&'.
+        parts = [self.tr(self.HELP).strip(), self.tr(self.HELP_APPENDIX).strip(),
+                 references_help(self.REFERENCE_KEYS)]
+        return "\n\n".join(part for part in parts if part)
+
+    def shortDescription(self):  # noqa: N802 (QGIS API name)
+        """The first sentence of HELP: the toolbox's tooltip."""
+        return first_sentence(self.tr(self.HELP))
+
+    def helpUrl(self):  # noqa: N802 (QGIS API name)
+        """The algorithm's page in the plugin's docs/ folder (file://), for the Help button."""
+        return QUrl.fromLocalFile(str(DOCS_DIRECTORY / f"{self.name()}.html")).toString()
+
+    def tags(self):
+        return [self.tr(tag) for tag in self.TAGS + COMMON_TAGS]
 
     def createInstance(self):  # noqa: N802 (QGIS API name)
         return type(self)()
@@ -466,9 +568,9 @@ class StackAlgorithm(SmrAlgorithm):
     add_creation_options_parameter) instead of getting REFERENCE and the pixel counts.
     """
 
+    HELP_APPENDIX = STACK_OUTPUT_HELP
+
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self._forget_declarations()
         self.define_parameters()
-
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip() + "\n\n" + self.tr(STACK_OUTPUT_HELP)
+        self.list_enum_values_in_help()

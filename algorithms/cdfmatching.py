@@ -27,9 +27,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..plugin.bridge import run_smr
+from ..plugin.bridge import push_warning
 from .base import STACK_OUTPUT_HELP
-from .samples import LearningAlgorithm, attribute_as_number, report_progress
+from .samples import LearningAlgorithm, NumberReader, report_progress
+from .styles import OutputStyle, band_named, estimate_style, raster_value_range
 from .temporalmetrics import PERIOD_HELP
 
 MAPPING_FILE_FILTER = "GeoTIFF mapping per pixel (*.tif *.tiff);;JSON mapping (*.json)"
@@ -79,57 +80,60 @@ class CdfMatching(LearningAlgorithm):
                     ("clamp (hold the reference's end values)", "clamp"))
 
     HELP = """
-CDF matching: rescales a source product so that its distribution matches a reference's, the usual calibration step before products are compared or merged (paper 001 names it the main soil-moisture calibration method, as used for ESA CCI soil moisture). The mapping is fitted on pairs (the same time step, or the same feature) where both are valid, then applied to every source value.
+Rescales a product so that the distribution of its values matches a reference's (CDF matching), the usual calibration step before soil-moisture products are compared or merged; Wang and Xu (2021) name it the main calibration method, as used for ESA CCI soil moisture. The mapping is fitted on pairs (the same time step, or the same feature) where both are valid, then applied to every value of the product; the rescaled values are in the reference's unit (e.g. m³/m³ from % saturation).
 
-METHOD:
-• percentile (default): the source's and the reference's percentiles at PERCENTILES evenly spaced levels (default 21: every 5 %, 0 to 100; linear interpolation between order statistics, as numpy's default) are matched, and a value is mapped piecewise linearly between them. Equal source percentiles (ties) merge into one whose reference value is the mean of theirs. Beyond the outermost source percentiles, EDGES linear extends the first and last segments, clamp holds the reference's end values;
-• mean_std: y = μ_ref + (x − μ_src)·σ_ref/σ_src, linear everywhere;
-• min_max: the source's minimum and maximum are mapped onto the reference's, linearly (EDGES as for percentile).
-Fewer than MIN_OBSERVATIONS pairs (default 20), or a source that is constant over them, gives no mapping.
+The data come in one of two forms, which is why the dialog shows every input as optional: fill in one group, leave the other empty.
+• Stack mode (band = time step): the source stack to rescale with the reference stack (the same time steps; 'Period the mapping is fitted on' selects the steps fitted, e.g. 1:365 or 2015-04-01:2016-03-31, default all), one mapping per pixel; or the source stack with a mapping saved earlier ('Mapping saved earlier', MAPPING): a mapping raster written by 'Save the mapping' for stacks (each pixel its own mapping, e.g. fitted on one year and applied to the next; on another grid it is aligned to the source with nearest neighbour, since blending neighbours' nodes would invent mappings), or a .json mapping of a table (every pixel the same mapping). A saved mapping brings its own method and edges. The rescaled stack (OUTPUT) has every band of the source, nodata where the source is or where the pixel has no mapping. Pixels are counted: MATCHED_PIXELS, EMPTY_PIXELS (no pair), FEW_OBSERVATIONS_PIXELS, CONSTANT_PIXELS, UNMAPPED_PIXELS (nodata in a mapping raster); NON_FINITE_VALUES counts the infinite values met, which are dropped like nodata. The saved mapping (MAPPING_OUTPUT, optional, .tif) holds the source percentiles in its first bands, as many as 'Percentiles matched', and the reference's in the next ones (2 + 2 bands for the mean and standard deviation or the minimum and maximum methods); unused nodes (merged ties) are nodata. A reference on another grid or CRS is aligned to the source's grid with the resampling method. The outputs are the same for any number of threads.
+• Table mode (INPUT_LAYER, a vector layer or a table): the source field is rescaled onto the reference field (e.g. the pairs written by Time matching), or with a mapping saved earlier as JSON (the reference field is then not needed). The rescaled table (OUTPUT_TABLE) is a copy of every feature with a new field, 'Name of the new field' (default: the source field's name followed by _matched), NULL where the source value is NULL or NaN. N counts the pairs fitted, SKIPPED the features without a pair. The saved mapping (MAPPING_OUTPUT, optional, .json) applies to other tables.
 
-Stacks (band = time step): SOURCE with REFERENCE_STACK (the same time steps; FIT_PERIOD selects the steps fitted, default all), one mapping per pixel; or SOURCE with MAPPING, a mapping saved earlier: a mapping raster written by MAPPING_OUTPUT for stacks (each pixel its own mapping, e.g. fitted on one year and applied to the next; on another grid it is aligned to SOURCE with nearest neighbour, since blending neighbours' nodes would invent mappings), or a .json mapping of a table (every pixel the same mapping). A saved mapping brings its own METHOD and EDGES. OUTPUT has every band of SOURCE rescaled, nodata where the source is or where the pixel has no mapping. Pixels are counted: MATCHED_PIXELS, EMPTY_PIXELS (no pair), FEW_OBSERVATIONS_PIXELS, CONSTANT_PIXELS, UNMAPPED_PIXELS (nodata in a mapping raster); NON_FINITE_VALUES counts the infinite values met, which are dropped like nodata. MAPPING_OUTPUT (optional, .tif) holds the source percentiles in its first PERCENTILES bands and the reference's in the next ones (2 + 2 bands for mean_std and min_max); unused nodes (merged ties) are nodata. A reference on another grid or CRS is aligned to SOURCE's grid with RESAMPLING. The outputs are the same for any number of THREADS.
-
-Table (INPUT_LAYER, a vector layer or a table): SOURCE_FIELD is rescaled onto REFERENCE_FIELD (e.g. the pairs written by smr:timematching), or with a mapping saved earlier as JSON (MAPPING, .json; REFERENCE_FIELD is then not needed). OUTPUT_TABLE is a copy of every feature of INPUT_LAYER with the new field MATCHED_FIELD (default '<source field>_matched'), NULL where the source value is NULL or NaN. N counts the pairs fitted, SKIPPED the features without a pair. MAPPING_OUTPUT (optional, .json) saves the mapping to apply to other tables.
-
-The rescaled values are in the reference's units (e.g. m³/m³ from % saturation).
+Methods ('Method'):
+• percentile (default): the source's and the reference's percentiles at 'Percentiles matched' evenly spaced levels (default 21: every 5 %, 0 to 100; linear interpolation between order statistics, as numpy's default) are matched, and a value is mapped piecewise linearly between them. Equal source percentiles (ties) merge into one whose reference value is the mean of theirs. Beyond the outermost source percentiles ('Beyond the outermost source percentiles', EDGES), linear extends the first and last segments and clamp holds the reference's end values;
+• mean and standard deviation: y = μ_ref + (x − μ_src)·σ_ref/σ_src, linear everywhere;
+• minimum and maximum: the source's minimum and maximum are mapped onto the reference's, linearly (edges as for percentile).
+Fewer pairs than 'Pairs a mapping needs' (MIN_OBSERVATIONS, default 20), or a source that is constant over them, gives no mapping.
 """
+    REFERENCE_KEYS = ("wang2021",)
+    TAGS = ("CDF matching", "cumulative distribution", "rescaling", "bias correction",
+            "percentile", "calibration", "climatology", "stack", "soil moisture products")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip() + "\n\n" + self.tr(STACK_OUTPUT_HELP)
+    HELP_APPENDIX = STACK_OUTPUT_HELP
 
     def define_parameters(self):
-        self.add_stack_input(self.SOURCE, self.tr("Source stack to rescale (or use the table "
-                                                  "below)"), optional=True)
-        self.add_stack_input(self.REFERENCE_STACK, self.tr("Reference stack (the same time "
-                                                           "steps)"), optional=True)
+        self.add_stack_input(self.SOURCE, self.tr("Stack mode: source stack to rescale"),
+                             optional=True)
+        self.add_stack_input(self.REFERENCE_STACK, self.tr("Stack mode: reference stack (the same "
+                                                           "time steps)"), optional=True)
         period = QgsProcessingParameterString(
-            self.FIT_PERIOD, self.tr("Period the mapping is fitted on (empty: every band)"),
+            self.FIT_PERIOD, self.tr("Stack mode: period the mapping is fitted on (empty: every "
+                                     "band; e.g. 1:365 or 2015-04-01:2016-03-31)"),
             optional=True)
         period.setHelp(self.tr(PERIOD_HELP))
         self.addParameter(period)
 
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Table or vector layer (or use the stacks above)"),
+            self.INPUT_LAYER, self.tr("Table mode: table or vector layer (leave empty to use "
+                                      "the stacks)"),
             [QgsProcessing.TypeVector], optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.SOURCE_FIELD, self.tr("Source field to rescale"),
-            parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Numeric,
+            self.SOURCE_FIELD, self.tr("Table mode: source field to rescale"),
+            parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
             optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.REFERENCE_FIELD, self.tr("Reference field"),
-            parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Numeric,
+            self.REFERENCE_FIELD, self.tr("Table mode: reference field"),
+            parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
             optional=True))
         matched = QgsProcessingParameterString(
-            self.MATCHED_FIELD, self.tr("Name of the new field (empty: '<source field>_matched')"),
+            self.MATCHED_FIELD, self.tr("Table mode: name of the new field (empty: the source "
+                                        "field's name followed by _matched)"),
             optional=True)
-        matched.setHelp(self.tr("Must not be a field of INPUT_LAYER already."))
+        matched.setHelp(self.tr("Must not be a field of the table already."))
         self.addParameter(matched)
 
         mapping = QgsProcessingParameterFile(
             self.MAPPING, self.tr("Mapping saved earlier (instead of the reference)"),
             optional=True, fileFilter=MAPPING_FILE_FILTER)
-        mapping.setHelp(self.tr("Stacks: a mapping raster written by MAPPING_OUTPUT; tables: "
-                                "a .json mapping written by MAPPING_OUTPUT."))
+        mapping.setHelp(self.tr("Stacks: a mapping raster written by 'Save the mapping' "
+                                "(MAPPING_OUTPUT); tables: a .json mapping written by it."))
         self.addParameter(mapping)
         self.add_choice(self.METHOD, self.tr("Method"), self.METHOD_CHOICES)
         self.add_number(self.PERCENTILES, self.tr("Percentiles matched (percentile method)"), 21,
@@ -151,12 +155,17 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
         # with add_raster_output, so a table run never evaluates (and never loads) it.
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Rescaled stack"), optional=True, createByDefault=True))
+        self.declare_output_style(self.OUTPUT, OutputStyle("soil_moisture"))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT_TABLE, self.tr("Rescaled table"), QgsProcessing.TypeVector,
             optional=True, createByDefault=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.MAPPING_OUTPUT, self.tr("Save the mapping (stacks: .tif, tables: .json)"),
             MAPPING_FILE_FILTER, optional=True, createByDefault=False))
+        # A mapping raster has 4 to 2002 bands; dragged in, it would open as an RGB of three
+        # percentiles.
+        self.declare_output_style(self.MAPPING_OUTPUT,
+                                  OutputStyle("value", "CDF mapping: source median"))
         for key, description in (
                 ("MATCHED_PIXELS", "Pixels rescaled"),
                 ("EMPTY_PIXELS", "Pixels without a pair"),
@@ -215,8 +224,8 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
                     f"{self.REFERENCE_STACK} is a stack, for a SOURCE stack; with a table in "
                     f"{self.INPUT_LAYER} give the reference as {self.REFERENCE_FIELD}.")
             if self.has_value(parameters, self.FIT_PERIOD):
-                feedback.reportError(f"{self.FIT_PERIOD} is used with stacks only; every "
-                                     f"feature of the table is fitted.", fatalError=False)
+                push_warning(feedback, f"{self.FIT_PERIOD} is used with stacks only; every "
+                                       f"feature of the table is fitted.")
             request[self.SERIES] = self.table_series(parameters, context, feedback, bool(mapping))
             return request
 
@@ -255,6 +264,7 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
         source = self.vector_source(parameters, context)
         source_index = self.table_field(source, self.SOURCE_FIELD, context, parameters, "source")
         indices = [source_index]
+        keys = [self.SOURCE_FIELD]
         if with_mapping:
             if self.has_value(parameters, self.REFERENCE_FIELD):
                 raise QgsProcessingException(
@@ -271,8 +281,10 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
                     f"{self.SOURCE_FIELD}; a field matched onto itself does not change. Choose "
                     f"the field of the reference values.")
             indices.append(reference_index)
+            keys.append(self.REFERENCE_FIELD)
         self._matched_field = self.matched_field_name(parameters, context, source, source_index)
 
+        reader = NumberReader(source, list(zip(keys, indices)), self.INPUT_LAYER)
         request = QgsFeatureRequest()
         request.setFlags(QgsFeatureRequest.NoGeometry)
         request.setSubsetOfAttributes(indices)
@@ -284,9 +296,10 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
                 report_progress(feedback, position, total, f"reading {self.INPUT_LAYER}")
             attributes = feature.attributes()
             for column, index in zip(columns, indices):
-                column.append(attribute_as_number(attributes[index]))
+                column.append(reader.number(attributes, index))
             self._feature_ids.append(feature.id())
         report_progress(feedback, total, total, f"reading {self.INPUT_LAYER}")
+        reader.check(feedback)
         feedback.pushInfo(f"{len(self._feature_ids)} features read from {self.INPUT_LAYER}.")
         series = {"source": columns[0]}
         if not with_mapping:
@@ -324,7 +337,7 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
         request = self.build_request(parameters, context, steps)
         if table:
             steps.setCurrentStep(1)
-        outputs = run_smr(self.COMMAND, request, steps)
+        outputs = self.run_core(request, parameters, context, steps)
         results = self.processing_results(outputs)
         if table:
             steps.setCurrentStep(2)
@@ -332,6 +345,15 @@ The rescaled values are in the reference's units (e.g. m³/m³ from % saturation
             results[self.OUTPUT_TABLE] = self.write_table(
                 parameters, context, steps, outputs.get("RESCALED") or [])
         return results
+
+    def output_style(self, key, path, parameters, context):
+        if key == self.MAPPING_OUTPUT:
+            return super().output_style(key, path, parameters, context)._replace(
+                band=band_named(path, "source p50"))
+        # The rescaled stack is in the reference's units, whatever the source's.
+        source = self.parameterAsRasterLayer(parameters, self.SOURCE, context).name()
+        return estimate_style(raster_value_range(path), "soil moisture (CDF-matched)",
+                              f"{source} (CDF-matched)")
 
     def write_table(self, parameters, context, feedback, rescaled):
         """OUTPUT_TABLE: every feature of INPUT_LAYER with its rescaled value."""

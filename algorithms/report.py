@@ -5,6 +5,10 @@ of estimate against reference with the 1:1 line, training curves, sensitivity pa
 Fig. 3), and the settings of the run.
 Plots are PNG images made with matplotlib and embedded as base64, so the file can be mailed or
 archived alone. Every string that comes from the user (layer, field and file names) is escaped.
+
+Made to be read in a browser window of 1200 px: no figure is wider than FIGURE_MAX_WIDTH, images
+shrink with a narrower window (max-width), wide tables scroll sideways inside the page and long ones
+inside a box. scripts/screenshot-reports renders every sample report that way to look at them.
 """
 
 import base64
@@ -13,12 +17,14 @@ import html
 import io
 import math
 import os
-import random
+import re
+import statistics
 
 # The Agg canvas is used directly, never pyplot: matplotlib.use("Agg") would switch the backend
 # of the whole QGIS process (plots of the Python console), and pyplot's global figure registry is
 # not safe on the background thread where QGIS runs Processing algorithms.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -39,6 +45,9 @@ METRIC_COLUMNS = (
 METRIC_KEYS = tuple(key for key, _ in METRIC_COLUMNS)
 # Metrics in the unit of the values; the others are unitless or counts.
 METRICS_WITH_UNIT = ("rmse", "ubrmse", "mae", "bias")
+# Metrics that compare the values themselves, meaningless when estimate and reference are in
+# different units (r and r² are not affected by a change of unit).
+UNIT_DEPENDENT_METRICS = METRICS_WITH_UNIT + ("nse",)
 
 BIAS_CONVENTION = (
     "Sign convention: bias = mean(estimate − reference), so a positive bias means the estimate is "
@@ -47,10 +56,33 @@ BIAS_CONVENTION = (
     "Σ(reference − mean reference)². A dash marks a metric that is undefined (fewer than 2 pairs, "
     "or a constant series for r and NSE).")
 
-# A scatter plot of more points shows nothing more and makes the report slow to open; the points
-# shown are a random subset with a fixed seed, so the same run gives the same report.
-MAX_SCATTER_POINTS = 20000
-SCATTER_SUBSET_SEED = 1
+# Figures are drawn at FIGURE_DPI pixels per inch and never wider than FIGURE_MAX_WIDTH inches:
+# 1100 px, inside a 1200 px window less the page margins, so that no figure is scaled down (its text
+# would shrink with it).
+FIGURE_DPI = 100
+FIGURE_MAX_WIDTH = 11.0
+
+# Above this many pairs a scatter panel shows their density (hexagonal bins coloured by the number
+# of pairs in each) instead of the points, which merge into one blot where the data are dense and
+# hide where most of them lie.
+DENSITY_THRESHOLD = 2000
+DENSITY_GRID = 40  # hexagons across the axes
+# From this many pairs in the fullest bin, the colour scale is logarithmic: otherwise the few
+# densest bins take all the colours and the rest look empty.
+DENSITY_LOG_COUNT = 20
+
+# Estimate and reference are taken to be in different units (e.g. % saturation against m³/m³, or
+# dB against linear σ⁰) when their typical magnitudes, the medians of |value|, differ by this
+# factor or more. Soil moisture estimates that are merely biased stay well within it (0.1 against
+# 0.3 m³/m³ is a factor of 3); a unit change is a factor of 100 (% against m³/m³) or more.
+SCALE_RATIO_LIMIT = 10.0
+
+# A table of more rows than this scrolls inside a box, so that what follows it is still in reach.
+SCROLLED_TABLE_ROWS = 40
+
+# Sensitivity panels side by side up to this many settings (each panel is then about 5 inches
+# wide, 0.4 inch per tick label); one panel per row beyond.
+SIDE_BY_SIDE_SETTINGS = 10
 
 SUBSET_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#d62728"}
 
@@ -67,9 +99,16 @@ table { border-collapse: collapse; margin: 0.5em 0; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; }
 th { background: #eee; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
-figure { display: inline-block; margin: 0.5em 1em 0.5em 0; }
-figcaption { font-size: 0.9em; color: #444; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; max-width: 100%;
+         vertical-align: top; }
+figure img { max-width: 100%; height: auto; }
+figcaption { font-size: 0.9em; color: #444; max-width: 60em; }
 p.note { font-size: 0.9em; color: #444; max-width: 60em; }
+p.warning { max-width: 60em; padding: 0.6em 1em; border-left: 0.4em solid #d95f02;
+            background: #fdebd9; font-weight: bold; }
+div.table { max-width: 100%; overflow-x: auto; }
+div.table.scrolled { max-height: 32em; overflow-y: auto; width: fit-content; }
+div.table.scrolled tr:first-child th { position: sticky; top: 0; }
 tr.best th, tr.best td { background: #eadcf4; font-weight: bold; }
 """
 
@@ -109,6 +148,16 @@ def unit_suffix(unit):
     return f" ({unit})" if unit else ""
 
 
+def axis_unit(unit):
+    """The unit of a plotted quantity for its axis label; every value axis says its unit, or
+    that none was given."""
+    return f" ({unit})" if unit else " (unit not given)"
+
+
+# The axis label suffix of correlations and other ratios.
+DIMENSIONLESS = " (dimensionless)"
+
+
 def finite_pairs(reference, estimate):
     """(reference, estimate) lists without the pairs where either value is missing."""
     kept = [(r, e) for r, e in zip(reference, estimate)
@@ -116,21 +165,84 @@ def finite_pairs(reference, estimate):
     return [r for r, _ in kept], [e for _, e in kept]
 
 
-def thin_out(reference, estimate, maximum=MAX_SCATTER_POINTS):
-    """At most `maximum` pairs, chosen at random with a fixed seed and kept in their order."""
-    if len(reference) <= maximum:
-        return reference, estimate
-    chosen = sorted(random.Random(SCATTER_SUBSET_SEED).sample(range(len(reference)), maximum))
-    return [reference[i] for i in chosen], [estimate[i] for i in chosen]
+def typical_magnitude(values):
+    """The median of |value|: robust to a few wild values and, unlike the mean, to an offset
+    that cancels. When more than half the values are 0, the mean of |value|; None when all are
+    0 (nothing to compare)."""
+    magnitudes = [abs(value) for value in values if not is_missing(value)]
+    if not magnitudes:
+        return None
+    typical = statistics.median(magnitudes)
+    if typical == 0:
+        typical = statistics.fmean(magnitudes)
+    return typical if typical > 0 else None
+
+
+def unit_mismatch(reference, estimate):
+    """(typical |estimate|, typical |reference|, their ratio) when they differ by
+    SCALE_RATIO_LIMIT or more, the sign that the two are in different units; else None."""
+    reference, estimate = finite_pairs(reference, estimate)
+    typical_estimate, typical_reference = typical_magnitude(estimate), typical_magnitude(reference)
+    if typical_estimate is None or typical_reference is None:
+        return None
+    ratio = typical_estimate / typical_reference
+    if 1.0 / SCALE_RATIO_LIMIT < ratio < SCALE_RATIO_LIMIT:
+        return None
+    return typical_estimate, typical_reference, ratio
+
+
+def unit_mismatch_warning(mismatch, estimate_label, reference_label):
+    """The report's and the log's warning for unit_mismatch()'s finding."""
+    typical_estimate, typical_reference, ratio = mismatch
+    if ratio >= 1:
+        comparison = f"{ratio:,.0f} times"
+    else:
+        comparison = f"1/{1 / ratio:,.0f} of"
+    return (f"The estimate and the reference seem to be in different units: the typical "
+            f"|{estimate_label}| ({typical_estimate:.3g}) is {comparison} the typical "
+            f"|{reference_label}| ({typical_reference:.3g}), medians of the absolute values; a "
+            f"factor of {SCALE_RATIO_LIMIT:g} or more is taken as a unit mismatch (e.g. % "
+            f"saturation against m³/m³, or dB against linear σ⁰). r and r² do not depend on the "
+            f"units, but RMSE, ubRMSE, MAE, bias and NSE compare numbers in different units and "
+            f"mean nothing here. Rescale the estimate onto the reference first (smr:cdfmatching, "
+            f"CDF matching) or convert its unit, then validate again.")
 
 
 def figure_as_png_base64(figure):
     FigureCanvasAgg(figure)
+    width, height = figure.get_size_inches()
+    if width > FIGURE_MAX_WIDTH:  # a safety net: every figure is laid out to fit already
+        figure.set_size_inches(FIGURE_MAX_WIDTH, height * FIGURE_MAX_WIDTH / width)
     # tight_layout rather than savefig(bbox_inches="tight"), which draws the figure twice.
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def padded_range(values):
+    """(low, high) of the values with 5 % room on either side (some room for a constant)."""
+    low, high = min(values), max(values)
+    margin = 0.05 * (high - low) if high > low else max(abs(high) * 0.05, 1e-3)
+    return low - margin, high + margin
+
+
+def wrapped_label(text, width=16):
+    """A tick label on lines of at most about `width` characters: a new line after ': ', and
+    long parts broken at spaces or after '_' (names such as tc_retrieval_sm), never inside a
+    word."""
+    lines = []
+    for part in str(text).replace(": ", ":\n").split("\n"):
+        line = ""
+        for chunk in re.findall(r"[^ _]*(?:_+| +|$)", part):
+            if not chunk:
+                continue
+            if line and len(line) + len(chunk.rstrip()) > width:
+                lines.append(line.rstrip())
+                line = ""
+            line += chunk
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 class ScatterPanel:
@@ -138,6 +250,7 @@ class ScatterPanel:
 
     total: how many pairs the plotted ones were drawn from, when the caller passes a sample
     (validationmetrics gets at most MAX_PLOT_PAIRS pairs from the core); by default all are given.
+    More than DENSITY_THRESHOLD pairs are shown as their density.
     """
 
     def __init__(self, title, reference, estimate, colour="#1f77b4", total=None):
@@ -153,6 +266,8 @@ class HtmlReport:
     def __init__(self, title):
         self.title = title
         self._parts = [f"<h1>{escape(title)}</h1>"]
+        # The texts of warning(), which the algorithm also puts in the Processing log.
+        self.warnings = []
 
     def heading(self, text):
         self._parts.append(f"<h2>{escape(text)}</h2>")
@@ -161,27 +276,51 @@ class HtmlReport:
         css_class = ' class="note"' if note else ""
         self._parts.append(f"<p{css_class}>{escape(text)}</p>")
 
+    def warning(self, text):
+        """A prominent warning (a result not to be trusted as it stands), also kept in
+        self.warnings for the log."""
+        self.warnings.append(text)
+        self._parts.append(f"<p class=\"warning\">⚠ {escape(text)}</p>")
+
+    def _table(self, rows_html, row_count, css_class=""):
+        """A table inside a box that scrolls sideways when the table is wider than the page,
+        and downwards when it has more than SCROLLED_TABLE_ROWS rows."""
+        box = "table scrolled" if row_count > SCROLLED_TABLE_ROWS else "table"
+        table_class = f' class="{css_class}"' if css_class else ""
+        self._parts.append(f"<div class=\"{box}\"><table{table_class}>{rows_html}</table></div>")
+
     def definition_table(self, rows):
         """A two-column table of (label, value) rows, e.g. the settings of a run."""
         body = "".join(
             f"<tr><th scope=\"row\">{escape(label)}</th>"
             f"<td>{escape(format_number(value))}</td></tr>"
             for label, value in rows)
-        self._parts.append(f"<table>{body}</table>")
+        self._table(body, body.count("<tr>"))
 
-    def metrics_table(self, rows, first_column, unit=""):
-        """rows: (label, {"r": …, …, "n": …}); one row per subset or group."""
+    def metrics_table(self, rows, first_column, unit="", units_differ=False):
+        """rows: (label, {"r": …, …, "n": …}); one row per subset or group.
+
+        units_differ: estimate and reference are in different units (unit_mismatch), so the
+        metrics that compare their values (UNIT_DEPENDENT_METRICS) are shown as "units differ"
+        and their numbers, meaningless, only in a note under the table."""
         header = "".join(
             f"<th>{escape(title + (unit_suffix(unit) if key in METRICS_WITH_UNIT else ''))}</th>"
             for key, title in METRIC_COLUMNS)
-        body = []
+        body, hidden = [], []
         for label, metrics in rows:
-            cells = "".join(f"<td class=\"number\">{escape(format_number(metrics.get(key)))}</td>"
-                            for key in METRIC_KEYS)
-            body.append(f"<tr><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
-        self._parts.append(
-            f"<table class=\"metrics\"><tr><th>{escape(first_column)}</th>{header}</tr>"
-            f"{''.join(body)}</table>")
+            cells = []
+            for key, title in METRIC_COLUMNS:
+                value = format_number(metrics.get(key))
+                if units_differ and key in UNIT_DEPENDENT_METRICS:
+                    hidden.append(f"{title} {value}")
+                    value = "units differ"
+                cells.append(f"<td class=\"number\">{escape(value)}</td>")
+            body.append(f"<tr><th scope=\"row\">{escape(label)}</th>{''.join(cells)}</tr>")
+        self._table(f"<tr><th>{escape(first_column)}</th>{header}</tr>{''.join(body)}",
+                    len(body), "metrics")
+        if hidden:
+            self.paragraph("As computed, though meaningless across units: " + ", ".join(hidden)
+                           + (" (row by row)." if len(rows) > 1 else "."), note=True)
 
     def table(self, header, rows, highlighted=None):
         """A table with a header row; rows are (label, [values]). The row at index
@@ -193,7 +332,7 @@ class HtmlReport:
             cells = "".join(f"<td class=\"number\">{escape(format_number(value))}</td>"
                             for value in values)
             body.append(f"<tr{css_class}><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
-        self._parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+        self._table(f"<tr>{head}</tr>{''.join(body)}", len(body))
 
     def setting_panels(self, labels, panels, best_index, setting_label, unit=""):
         """Paper 001 Fig. 3: per panel (title, mean r per setting, mean RMSE per setting), r on
@@ -202,10 +341,14 @@ class HtmlReport:
         positions = list(range(len(labels)))
         longest = max((len(str(label)) for label in labels), default=0)
         rotation = 0 if longest <= 4 else (45 if longest <= 12 else 90)
-        # Wide enough for the legend in one row and for a tick label per setting.
-        figure = Figure(figsize=(max(12.0, 0.9 * len(labels) + 3.0), 7.5 + longest * 0.06))
+        # Two panels side by side while each has room for a tick label per setting and the
+        # legend in one row; more settings get the page's width for each panel, one under the
+        # other. Either way the figure fits the page (FIGURE_MAX_WIDTH).
+        columns = 2 if len(labels) <= SIDE_BY_SIDE_SETTINGS else 1
+        rows = math.ceil(len(panels) / columns)
+        figure = Figure(figsize=(FIGURE_MAX_WIDTH, rows * (3.7 + longest * 0.04)))
         for number, (title, r_values, rmse_values) in enumerate(panels, start=1):
-            r_axes = figure.add_subplot(2, 2, number)
+            r_axes = figure.add_subplot(rows, columns, number)
             rmse_axes = r_axes.twinx()
             if best_index is not None and 0 <= best_index < len(labels):
                 r_axes.axvspan(best_index - 0.4, best_index + 0.4, facecolor=BEST_COLOUR,
@@ -221,8 +364,8 @@ class HtmlReport:
                                    fontsize=8 if rotation else 9)
             r_axes.set_xlim(-0.6, len(labels) - 0.4)
             r_axes.set_xlabel(setting_label)
-            r_axes.set_ylabel("Mean R", color=R_COLOUR)
-            rmse_axes.set_ylabel(f"Mean RMSE{unit_suffix(unit)}", color=RMSE_COLOUR)
+            r_axes.set_ylabel(f"Mean R{DIMENSIONLESS}", color=R_COLOUR)
+            rmse_axes.set_ylabel(f"Mean RMSE{axis_unit(unit)}", color=RMSE_COLOUR)
             r_axes.tick_params(axis="y", colors=R_COLOUR)
             rmse_axes.tick_params(axis="y", colors=RMSE_COLOUR)
             r_axes.set_title(title)
@@ -247,41 +390,73 @@ class HtmlReport:
     def bias_convention(self):
         self.paragraph(BIAS_CONVENTION, note=True)
 
-    def scatter_plots(self, panels, reference_label, estimate_label, unit=""):
-        """One scatter plot per panel with the 1:1 line, on equal axes shared by all panels.
+    def scatter_plots(self, panels, reference_label, estimate_label, unit="",
+                      units_differ=False):
+        """One plot of estimate against reference per panel with the 1:1 line, on equal axes
+        shared by all panels: the points, or above DENSITY_THRESHOLD pairs their density.
 
-        The axis labels name the two quantities (e.g. "Reference sm"); the unit is appended."""
-        values = [value for panel in panels for value in panel.reference + panel.estimate]
-        if not values:
+        The axis labels name the two quantities (e.g. "Reference: sm"); the unit is appended.
+        units_differ: each axis gets its own range and there is no 1:1 line, which would be
+        meaningless (and squeeze the pairs against one axis)."""
+        references = [value for panel in panels for value in panel.reference]
+        estimates = [value for panel in panels for value in panel.estimate]
+        if not references:
             self.paragraph("No pairs to plot.", note=True)
             return
-        low, high = min(values), max(values)
-        margin = 0.05 * (high - low) if high > low else max(abs(high) * 0.05, 1e-3)
-        limits = (low - margin, high + margin)
+        if units_differ:
+            limits = (padded_range(references), padded_range(estimates))
+        else:
+            limits = (padded_range(references + estimates),) * 2
         for panel in panels:
-            self._scatter_plot(panel, reference_label, estimate_label, unit, limits)
+            self._scatter_plot(panel, reference_label, estimate_label, unit, limits,
+                               units_differ)
 
-    def _scatter_plot(self, panel, reference_label, estimate_label, unit, limits):
-        reference, estimate = thin_out(panel.reference, panel.estimate)
-        figure = Figure(figsize=(4.2, 4.2))
+    def _scatter_plot(self, panel, reference_label, estimate_label, unit, limits,
+                      units_differ=False):
+        x_limits, y_limits = limits
+        density = len(panel.reference) > DENSITY_THRESHOLD
+        # The density's colour bar takes room beside the axes; the axes keep their size.
+        figure = Figure(figsize=(5.2 if density else 4.4, 4.4))
         axes = figure.add_subplot()
-        axes.plot(limits, limits, color="black", linestyle="--", linewidth=1, label="1:1")
-        # Smaller and more transparent markers as the points get denser.
-        marker_area = 12 if len(reference) < 500 else 4
-        alpha = 0.8 if len(reference) < 500 else 0.35
-        axes.scatter(reference, estimate, s=marker_area, alpha=alpha, color=panel.colour,
-                     edgecolors="none")
-        axes.set_xlim(limits)
-        axes.set_ylim(limits)
-        axes.set_aspect("equal")
-        axes.set_xlabel(f"{reference_label}{unit_suffix(unit)}")
-        axes.set_ylabel(f"{estimate_label}{unit_suffix(unit)}")
-        axes.set_title(f"{panel.title} (N = {panel.total})")
-        axes.legend(loc="upper left")
+        if density:
+            bins = axes.hexbin(panel.reference, panel.estimate, gridsize=DENSITY_GRID,
+                               extent=(*x_limits, *y_limits), mincnt=1, cmap="viridis",
+                               linewidths=0.2)
+            fullest = float(max(bins.get_array(), default=1))
+            if fullest >= DENSITY_LOG_COUNT:
+                bins.set_norm(LogNorm(vmin=1, vmax=fullest))
+            colour_bar = figure.colorbar(bins, ax=axes, fraction=0.046, pad=0.04)
+            colour_bar.set_label("points per bin")
+        else:
+            # Smaller and more transparent markers as the points get denser.
+            few = len(panel.reference) < 500
+            axes.scatter(panel.reference, panel.estimate, s=12 if few else 5,
+                         alpha=0.8 if few else 0.4, color=panel.colour, edgecolors="none")
+        if units_differ:
+            # Own units: the values' ranges, without the 1:1 line.
+            axes.set_box_aspect(1)
+            unit_label = " (own units)"
+            caption = (f"{panel.title}: estimate against reference, each axis in its own units "
+                       f"and range (no 1:1 line: the units differ)")
+        else:
+            axes.plot(x_limits, x_limits, color="black", linestyle="--", linewidth=1,
+                      label="1:1")
+            axes.set_aspect("equal")
+            axes.legend(loc="upper left")
+            unit_label = axis_unit(unit)
+            caption = f"{panel.title}: estimate against reference, dashed line 1:1"
+        axes.set_xlim(x_limits)
+        axes.set_ylim(y_limits)
+        axes.set_xlabel(f"{reference_label}{unit_label}")
+        axes.set_ylabel(f"{estimate_label}{unit_label}")
+        axes.set_title(f"{panel.title} (N = {panel.total:,})")
         axes.grid(True, linewidth=0.3)
-        caption = f"{panel.title}: estimate against reference, dashed line 1:1"
-        if len(reference) < panel.total:
-            caption += f"; {len(reference)} of {panel.total} pairs shown, chosen at random"
+        if density:
+            caption += (f"; the colour of each hexagon is the number of pairs in it (more than "
+                        f"{DENSITY_THRESHOLD:,} pairs: single points would merge)")
+        if len(panel.reference) < panel.total:
+            caption += (f"; {len(panel.reference):,} of the {panel.total:,} pairs, chosen at "
+                        f"random, are {'binned' if density else 'shown'}")
         self._figure(figure, caption)
 
     def training_curves(self, curves, kept_epoch, unit=""):
@@ -306,7 +481,7 @@ class HtmlReport:
             axes.axvline(kept_epoch, color="black", linestyle=":", linewidth=1.2,
                          label=f"Kept: epoch {kept_epoch}")
         axes.set_xlabel("Epoch")
-        axes.set_ylabel(f"RMSE{unit_suffix(unit)}")
+        axes.set_ylabel(f"RMSE{axis_unit(unit)}")
         axes.set_title("Training curves")
         axes.legend()
         axes.grid(True, linewidth=0.3)
@@ -319,15 +494,27 @@ class HtmlReport:
         the label under each box says how many values it summarises."""
         if not panels:
             return
-        figure = Figure(figsize=(max(4.5, 3.4 * len(panels) + 0.6), 4.4))
-        for number, (title, y_label, boxes) in enumerate(panels, start=1):
-            axes = figure.add_subplot(1, len(panels), number)
+        # Each box gets the width of its (wrapped) label, so labels never overlap; panels share
+        # the figure's width in proportion to their boxes.
+        tick_labels = [[f"{wrapped_label(label)}\n(n = {sum(not is_missing(v) for v in values)})"
+                        for label, values in boxes] for _, _, boxes in panels]
+        box_widths = [max(0.9, 0.085 * max(len(line) for text in labels
+                                              for line in text.split("\n")) + 0.2)
+                      for labels in tick_labels]
+        # ... and room for the panel's title (about 0.1 inch per character at 12 pt).
+        panel_widths = [max(len(labels) * width + 1.1, 0.1 * len(title) + 1.1)
+                        for labels, width, (title, _, _) in zip(tick_labels, box_widths, panels)]
+        figure = Figure(figsize=(min(FIGURE_MAX_WIDTH, max(4.5, sum(panel_widths) + 0.3)),
+                                 4.2 + 0.15 * max(label.count("\n") for labels in tick_labels
+                                                  for label in labels)))
+        grid = figure.add_gridspec(1, len(panels), width_ratios=panel_widths)
+        for number, ((title, y_label, boxes), labels) in enumerate(zip(panels, tick_labels)):
+            axes = figure.add_subplot(grid[0, number])
             data = [[float(value) for value in values if not is_missing(value)]
                     for _, values in boxes]
             # Thousands of pixels put hundreds of points beyond the whiskers: small, light
             # markers keep the boxes readable.
-            axes.boxplot(data, labels=[f"{label}\n(n = {len(values)})"
-                                       for (label, _), values in zip(boxes, data)],
+            axes.boxplot(data, labels=labels, widths=0.45,
                          flierprops={"markersize": 2, "alpha": 0.4},
                          medianprops={"color": "black"})
             axes.set_title(title)
@@ -385,9 +572,13 @@ class HtmlReport:
 
     def _figure(self, figure, caption):
         image = figure_as_png_base64(figure)
+        # The figure as wide as its image, so that a long caption wraps under the image instead
+        # of widening the figure (figures side by side would each take a line); max-width in
+        # STYLE lets it shrink in a narrower window.
+        width = round(figure.get_size_inches()[0] * FIGURE_DPI)
         self._parts.append(
-            f"<figure><img src=\"data:image/png;base64,{image}\" alt=\"{escape(caption)}\">"
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+            f"<figure style=\"width: {width}px\"><img src=\"data:image/png;base64,{image}\" "
+            f"alt=\"{escape(caption)}\"><figcaption>{escape(caption)}</figcaption></figure>")
 
     def html(self):
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

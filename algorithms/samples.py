@@ -16,6 +16,7 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -23,7 +24,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
-from ..plugin.bridge import run_smr
+from ..plugin.bridge import push_warning
 from .base import SmrAlgorithm
 
 REPORT_FILE_FILTER = "HTML files (*.html)"
@@ -38,6 +39,95 @@ def attribute_as_number(value):
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+TYPED_LOADING_HOW_TO = (
+    "If the layer is a CSV file, load it with field types: in the Data Source Manager's "
+    "Delimited Text tab tick 'Detect field types' (in a URI, detectTypes=yes, e.g. "
+    "'delimitedtext://file:///data/pairs.csv?delimiter=,&detectTypes=yes'), or put a .csvt file "
+    "beside the CSV naming each column's type, e.g. \"String\",\"Real\",\"Real\". Numbers with a "
+    "decimal comma need the delimited-text option decimalPoint=, as well.")
+# Unparsable text values quoted in the log and in errors, as examples.
+TEXT_EXAMPLES = 3
+
+
+def is_text_field(field):
+    return field.type() == QVariant.String
+
+
+class TextNumbers:
+    """Numbers from a text field, value by value: what a CSV file gives when it is loaded without
+    field types (OGR's CSV driver, or delimited text with detectTypes=no), where "0.25" is text.
+
+    Counts the values read as numbers and those that are not numbers (skipped as missing, like
+    NULL); an empty text is NULL. check() turns the counts into a log line, a warning when some
+    values were not numbers, and an error when none was a number."""
+
+    def __init__(self, key, name, layer_key, numeric_names=()):
+        """numeric_names: the layer's numeric fields, named in the error as the alternatives."""
+        self.key, self.name, self.layer_key = key, name, layer_key
+        self.numeric_names = list(numeric_names)
+        self.numbers = 0
+        self.not_numbers = 0
+        self.examples = []
+
+    def parse(self, value):
+        if value is None or isinstance(value, QVariant):
+            return None
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            self.not_numbers += 1
+            if len(self.examples) < TEXT_EXAMPLES and text not in self.examples:
+                self.examples.append(text)
+            return None
+        self.numbers += 1
+        return number if math.isfinite(number) else None
+
+    def check(self, feedback):
+        examples = ", ".join(f"'{example}'" for example in self.examples)
+        if self.numbers == 0 and self.not_numbers > 0:
+            raise QgsProcessingException(
+                f"Invalid value for {self.key} ('{self.name}'): the field of {self.layer_key} is "
+                f"text, not numeric, and none of its {self.not_numbers} values is a number (e.g. "
+                f"{examples}); the numeric fields of {self.layer_key} are "
+                f"{', '.join(self.numeric_names) or 'none'}. {TYPED_LOADING_HOW_TO}")
+        feedback.pushInfo(
+            f"{self.key} ('{self.name}') is a text field of {self.layer_key}: {self.numbers} "
+            f"values read as numbers, {self.not_numbers} not numbers.")
+        if self.not_numbers:
+            push_warning(feedback, (
+                f"{self.key} ('{self.name}'): {self.not_numbers} of "
+                f"{self.numbers + self.not_numbers} text values are not numbers (e.g. "
+                f"{examples}) and are skipped as missing values. {TYPED_LOADING_HOW_TO}"))
+
+
+class NumberReader:
+    """The numbers of some fields of one layer: numeric fields as QGIS gives them, text fields
+    parsed by TextNumbers; the one place where the algorithms turn attributes into numbers."""
+
+    def __init__(self, source, fields, layer_key):
+        """fields: (parameter key, field index) of each field read."""
+        self._text = {}
+        numeric_names = [field.name() for field in source.fields() if field.isNumeric()]
+        for key, index in fields:
+            field = source.fields().at(index)
+            if is_text_field(field) and index not in self._text:
+                self._text[index] = TextNumbers(key, field.name(), layer_key, numeric_names)
+
+    def number(self, attributes, index):
+        text = self._text.get(index)
+        if text is None:
+            return attribute_as_number(attributes[index])
+        return text.parse(attributes[index])
+
+    def check(self, feedback):
+        """Log the counts of the text fields; an error for a text field without a number."""
+        for text in self._text.values():
+            text.check(feedback)
 
 
 def attribute_as_group(value):
@@ -58,6 +148,68 @@ def report_progress(feedback, done, total, doing):
     feedback.setProgress(100.0 * done / max(total, 1))
     if feedback.isCanceled():
         raise QgsProcessingException(f"Cancelled: {doing} was stopped.")
+
+
+# Features read between two progress reports and cancel checks.
+FEATURES_PER_REPORT = 1000
+# The learning algorithms' bar (percent): reading a vector layer, then the core (sampling rasters
+# and training, in its own proportions), then the report (plots can take seconds).
+READING_END = 5.0
+CORE_END = 95.0
+
+
+class ProgressSpan(QgsProcessingFeedback):
+    """The feedback of one phase of an algorithm: its progress 0–100 moves the bar of `feedback`
+    from `start` to `end` only; the log and cancelling are those of `feedback`.
+
+    QgsProcessingMultiStepFeedback gives every step an equal share of the bar, but reading a
+    layer takes a second and training minutes. Without spans, the core's progress (0–100 % of
+    training) restarted the bar after a reading loop that had already filled it."""
+
+    def __init__(self, feedback, start, end):
+        super().__init__(False)  # the log stays with `feedback`
+        self._feedback = feedback
+        self._start, self._end = start, end
+        # Direct: QGIS cancels from the main thread while the algorithm runs in a task's thread,
+        # which has no event loop to deliver a queued call.
+        feedback.canceled.connect(self.cancel, Qt.DirectConnection)
+        self.progressChanged.connect(self._forward_progress, Qt.DirectConnection)
+        if feedback.isCanceled():
+            self.cancel()
+
+    def _forward_progress(self, percent):
+        share = min(max(float(percent), 0.0), 100.0) / 100.0
+        self._feedback.setProgress(self._start + share * (self._end - self._start))
+
+    def isCanceled(self):  # noqa: N802 (QGIS API name)
+        return self._feedback.isCanceled() or super().isCanceled()
+
+    def setProgressText(self, text):  # noqa: N802
+        self._feedback.setProgressText(text)
+
+    def reportError(self, error, fatalError=False):  # noqa: N802, N803
+        self._feedback.reportError(error, fatalError)
+
+    def pushWarning(self, warning):  # noqa: N802
+        self._feedback.pushWarning(warning)
+
+    def pushInfo(self, info):  # noqa: N802
+        self._feedback.pushInfo(info)
+
+    def pushCommandInfo(self, info):  # noqa: N802
+        self._feedback.pushCommandInfo(info)
+
+    def pushDebugInfo(self, info):  # noqa: N802
+        self._feedback.pushDebugInfo(info)
+
+    def pushConsoleInfo(self, info):  # noqa: N802
+        self._feedback.pushConsoleInfo(info)
+
+    def htmlLog(self):  # noqa: N802
+        return self._feedback.htmlLog()
+
+    def textLog(self):  # noqa: N802
+        return self._feedback.textLog()
 
 
 class NetworkParameters:
@@ -111,17 +263,23 @@ class NetworkParameters:
 
     def add_sample_layer_parameters(self, alternative):
         """INPUT_LAYER with its FEATURE_FIELDS and TARGET_FIELD, all optional since `alternative`
-        (e.g. "the rasters below") may give the samples instead."""
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Samples: vector layer (or use {} below)").format(alternative),
-            [QgsProcessing.TypeVector], optional=True))
+        (e.g. "the rasters") may give the samples instead."""
+        # Optional to QGIS, since the other mode leaves them empty; the labels name the mode
+        # that needs them, as QGIS cannot mark "required in one mode".
+        layer = QgsProcessingParameterFeatureSource(
+            self.INPUT_LAYER, self.tr("Vector mode: samples layer (leave empty to use {})")
+            .format(alternative), [QgsProcessing.TypeVector], optional=True)
+        layer.setHelp(self.tr("Required in vector mode, with the input fields and the target "
+                              "field; leave it empty to use {} instead.").format(alternative))
+        self.addParameter(layer)
         self.addParameter(QgsProcessingParameterField(
-            self.FEATURE_FIELDS, self.tr("Input (feature) fields"),
+            self.FEATURE_FIELDS, self.tr("Vector mode: input (feature) fields"),
             parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
+            type=QgsProcessingParameterField.Any, allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.TARGET_FIELD, self.tr("Target field"), parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+            self.TARGET_FIELD, self.tr("Vector mode: target field"),
+            parentLayerParameterName=self.INPUT_LAYER,
+            type=QgsProcessingParameterField.Any, optional=True))
 
     def add_network_parameters(self, hidden="10", ratios=(0.7, 0.15, 0.15),
                                normalisation="minus_one_one", divisions=4, advanced=()):
@@ -214,14 +372,14 @@ class LearningAlgorithm(SmrAlgorithm):
     SAMPLE_FIELDS = ()  # the field parameters of INPUT_LAYER that make one sample
     SAMPLE_RASTERS = ()  # the raster parameters that give samples instead
 
+    # Without the raster outputs' nodata and grid paragraph: HELP says what happens to NULL and
+    # nodata samples.
+    HELP_APPENDIX = ""
+
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self._forget_declarations()
         self.define_parameters()
-
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        # Without the raster outputs' nodata and grid paragraph: HELP says what happens to
-        # NULL and nodata samples.
-        return self.tr(self.HELP).strip()
+        self.list_enum_values_in_help()
 
     def add_report_output(self, description):
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -259,7 +417,8 @@ class LearningAlgorithm(SmrAlgorithm):
 
     def field_index(self, source, key, name, numeric=True, layer_key=None):
         """Index of the field NAME of INPUT_LAYER (or of the layer parameter `layer_key`), given
-        as parameter KEY; a clear error if it is missing or, when `numeric`, not numeric."""
+        as parameter KEY; a clear error if it is missing or, when `numeric`, neither numeric nor
+        text (a text field's values are read as numbers by NumberReader)."""
         layer_key = layer_key or self.INPUT_LAYER
         fields = source.fields()
         index = fields.lookupField(name)
@@ -269,12 +428,13 @@ class LearningAlgorithm(SmrAlgorithm):
                 f"no such field; its fields are "
                 f"{', '.join(field.name() for field in fields) or 'none'}.")
         field = fields.at(index)
-        if numeric and not field.isNumeric():
+        if numeric and not field.isNumeric() and not is_text_field(field):
             numeric_names = [other.name() for other in fields if other.isNumeric()]
             raise QgsProcessingException(
                 f"Invalid value for {key} ('{name}'): the field is of type {field.typeName()}, "
                 f"not numeric; the numeric fields of {layer_key} are "
-                f"{', '.join(numeric_names) or 'none'}.")
+                f"{', '.join(numeric_names) or 'none'} (text fields holding numbers are read "
+                f"too).")
         return index
 
     def group_field_index(self, parameters, context, source):
@@ -282,23 +442,32 @@ class LearningAlgorithm(SmrAlgorithm):
         name = self.parameterAsString(parameters, self.GROUP_FIELD, context)
         return self.field_index(source, self.GROUP_FIELD, name, numeric=False) if name else None
 
-    def read_columns(self, source, numeric_indices, group_index, feedback):
+    def read_columns(self, source, numeric_fields, group_index, feedback):
         """(one list per numeric field, the group list or None), as the core takes them, in
-        feature order; features are read once, without geometries."""
+        feature order; features are read once, without geometries.
+
+        numeric_fields: (parameter key, field index) of each column, the key for the messages
+        about a text field's values (NumberReader)."""
+        numeric_indices = [index for _, index in numeric_fields]
+        reader = NumberReader(source, numeric_fields, self.INPUT_LAYER)
         request = QgsFeatureRequest()
         request.setFlags(QgsFeatureRequest.NoGeometry)
         group_indices = [] if group_index is None else [group_index]
-        request.setSubsetOfAttributes(list(numeric_indices) + group_indices)
+        request.setSubsetOfAttributes(numeric_indices + group_indices)
         numbers = [[] for _ in numeric_indices]
         groups = None if group_index is None else []
-        for feature in source.getFeatures(request):
-            if feedback.isCanceled():
-                raise QgsProcessingException(f"Cancelled: reading {self.INPUT_LAYER} was stopped.")
+        total = source.featureCount()  # −1 when the provider cannot tell without reading
+        for position, feature in enumerate(source.getFeatures(request)):
+            if position % FEATURES_PER_REPORT == 0:
+                report_progress(feedback, position if total > 0 else 0, total,
+                                f"reading {self.INPUT_LAYER}")
             attributes = feature.attributes()
             for column, index in zip(numbers, numeric_indices):
-                column.append(attribute_as_number(attributes[index]))
+                column.append(reader.number(attributes, index))
             if groups is not None:
                 groups.append(attribute_as_group(attributes[group_index]))
+        feedback.setProgress(100.0)
+        reader.check(feedback)
         return numbers, groups
 
     def field_samples(self, parameters, context, feedback, features_key, target_key,
@@ -332,10 +501,11 @@ class LearningAlgorithm(SmrAlgorithm):
         for key, sample_key in extra_fields:
             name = self.parameterAsString(parameters, key, context)
             if name:
-                extras.append((sample_key, self.field_index(source, key, name)))
+                extras.append((sample_key, key, self.field_index(source, key, name)))
         group_index = self.group_field_index(parameters, context, source) if with_groups else None
         columns, groups = self.read_columns(
-            source, feature_indices + [target_index] + [index for _, index in extras],
+            source, [(features_key, index) for index in feature_indices]
+            + [(target_key, target_index)] + [(key, index) for _, key, index in extras],
             group_index, feedback)
         count = len(feature_indices)
         samples = {
@@ -343,7 +513,7 @@ class LearningAlgorithm(SmrAlgorithm):
             "features": columns[:count],
             "target": columns[count],
         }
-        for (sample_key, _), column in zip(extras, columns[count + 1:]):
+        for (sample_key, _, _), column in zip(extras, columns[count + 1:]):
             samples[sample_key] = column
         if groups is not None:
             samples["groups"] = groups
@@ -357,14 +527,22 @@ class LearningAlgorithm(SmrAlgorithm):
         raise NotImplementedError
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
-        request = self.build_request(parameters, context, feedback)
-        outputs = run_smr(self.COMMAND, request, feedback)
-        return self.write_report(parameters, context, request, outputs)
+        request = self.build_request(parameters, context,
+                                     ProgressSpan(feedback, 0.0, READING_END))
+        outputs = self.run_core(request, parameters, context,
+                                ProgressSpan(feedback, READING_END, CORE_END))
+        results = self.write_report(parameters, context, request, outputs, feedback)
+        feedback.setProgress(100.0)
+        return results
 
-    def write_report(self, parameters, context, request, outputs):
-        """OUTPUT_REPORT written; the declared outputs with the report's path."""
+    def write_report(self, parameters, context, request, outputs, feedback=None):
+        """OUTPUT_REPORT written; the declared outputs with the report's path. The report's
+        warnings (e.g. a unit mismatch) go to the log as well."""
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
         report = self.build_report(parameters, context, request, outputs)
+        if feedback is not None:
+            for warning in report.warnings:
+                push_warning(feedback, warning)
         try:
             report.write(report_path)
         except OSError as error:

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..plugin.bridge import push_warning
 from .pixelwisereconstruction import StackSamples, parse_names
 from .report import HtmlReport, unit_suffix
 from .samples import LearningAlgorithm, NetworkParameters
@@ -28,7 +29,7 @@ SETTING_SUBSETS = (("train", "training", "Training"), ("validation", "validation
 
 class SensitivityAnalysis(StackSamples, NetworkParameters, LearningAlgorithm):
     NAME = "sensitivityanalysis"
-    DISPLAY_NAME = "Sensitivity analysis of network settings (paper 001 Fig. 3)"
+    DISPLAY_NAME = "Sensitivity analysis of network settings"
     GROUP_ID = "machinelearning"
     COMMAND = "sensitivityanalysis"
 
@@ -58,26 +59,30 @@ class SensitivityAnalysis(StackSamples, NetworkParameters, LearningAlgorithm):
                    "inputs": "Inputs", "precipitation": "Precipitation threshold (mm)"}
 
     HELP = """
-Paper 001 §3.2 and Fig. 3: trains the per-cell BP networks of smr:pixelwisereconstruction (or one network on pooled samples) again and again while one setting (AXIS) varies, and reports how the accuracy of the training, validation, test and overall samples changes, to choose that setting.
+Trains the same kind of neural network again and again while one setting varies (hidden neurons, training/validation/test ratios, inputs, or the precipitation threshold) and reports how the accuracy changes, to choose that setting as Wang and Xu (2021) did before their reconstruction (their section 3.2 and figure 3).
 
-AXIS and VALUES (empty: paper 001's values):
-• hidden: numbers of hidden neurons (default 2 to 12);
-• ratios: 'train-validation-test' percentages (default the 13 of §3.2.3, 40-15-45 … 80-10-10);
-• precipitation: thresholds in mm (default the 8 of §3.2.4, 8.75 … 17.5): time steps with at least that much precipitation are left out of training; needs precipitation, and PRECIPITATION_THRESHOLD stays empty;
-• inputs: forward addition (§3.2.1): starting from BASE_INPUTS (comma-separated names; default the first 5 inputs, or the first one if there are 5 or fewer), each round adds the remaining input with the lowest mean overall RMSE, until all are in; SELECTED_INPUTS gives the order. VALUES is not used.
-Each setting is trained REPEATS times (default 3), each time with its own seed; the settings not swept are HIDDEN (12), the ratios (0.8, 0.1, 0.1), PRECIPITATION_THRESHOLD, DIVISION, NORMALISATION (mapminmax to [0, 1]) and the trainer settings.
+'Setting to vary' (AXIS) and 'Values of the setting' (VALUES; empty: Wang and Xu's values):
+• hidden neurons: numbers of hidden neurons, e.g. 2, 4, 8, 12 (default 2 to 12);
+• training / validation / test ratios: 'train-validation-test' percentages, e.g. 40-15-45, 80-10-10 (default the 13 of their §3.2.3, 40-15-45 … 80-10-10);
+• precipitation threshold: thresholds in mm, e.g. 8.75, 12.5 (default the 8 of their §3.2.4, 8.75 … 17.5): time steps with at least that much precipitation are left out of training; needs precipitation, and 'Precipitation threshold' stays empty;
+• inputs (forward addition, their §3.2.1): starting from 'Inputs to start forward addition from' (BASE_INPUTS, comma-separated names; default the first 5 inputs, or the first one if there are 5 or fewer), each round adds the remaining input with the lowest mean overall RMSE, until all are in; SELECTED_INPUTS gives the order. The values are not used.
+Each setting is trained 'Trainings per setting' times (REPEATS, default 3), each time with its own seed; the settings not varied keep their values (12 hidden neurons, ratios 0.8, 0.1, 0.1, the precipitation threshold, the division, min–max scaling to [0, 1] and the trainer's settings).
 
-Samples, from exactly one of:
-• a vector layer (INPUT_LAYER): FEATURE_FIELDS are the inputs, TARGET_FIELD the target, PRECIPITATION_FIELD (optional) the precipitation in mm of each sample; all samples are pooled into one network per run; a feature with a NULL or NaN value is skipped;
-• stacks (band = time step): PREDICTORS (with PREDICTOR_NAMES), TARGET and optionally PRECIPITATION, as smr:pixelwisereconstruction: CELLS grid cells with at least MIN_PAIRS valid pairs in TRAINING_PERIOD are chosen at random by SEED (0 = every such cell) and each trains its own network; the metrics are averaged over them.
+The samples come from one of two sources, which is why the dialog shows every sample input as optional: fill in one group, leave the other empty.
+• Vector mode: the samples layer with its input fields, target field and, optionally, 'Vector mode: precipitation field' (mm) of each sample; all samples are pooled into one network per run; a feature with a NULL or NaN value is skipped.
+• Stack mode: the predictor stacks (with their names), the target stack and optionally a precipitation stack, as in Pixel-wise reconstruction: 'Stack mode: cells to sample' (CELLS) grid cells with at least the minimum valid pairs in the training period are chosen at random by the seed (0 = every such cell), and each trains its own network; the metrics are averaged over them.
 
-Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting, repeat, subset, cells = how many cells were averaged (1 for pooled samples), mean r, RMSE, ubRMSE and bias); OUTPUT_HTML, a report with the table of the mean metrics per setting (the best marked) and the four panels of paper 001 Fig. 3 (mean R and mean RMSE of the training, validation, test and overall samples against the setting, the best boxed); BEST_SETTING and BEST_INDEX (from 0): the setting with the lowest mean overall RMSE, paper 001's criterion (§3.3). RMSE, ubRMSE and bias are in the target's unit (TARGET_UNIT, m³/m³ for soil moisture; r has none). bias = mean(estimate − reference): positive means the estimate is too high (paper 001 uses the opposite sign). The results are the same for any number of THREADS.
+Outputs: the runs (CSV, OUTPUT_CSV), one row per setting × repeat × subset: axis, setting, repeat, subset, cells (how many cells were averaged; 1 for pooled samples), mean r, RMSE, ubRMSE and bias; the report (HTML, OUTPUT_HTML) with the mean metrics per setting (the best marked) and the four panels of Wang and Xu's Fig. 3 (mean r and RMSE of the training, validation, test and overall samples against the setting, the best boxed); BEST_SETTING and BEST_INDEX (from 0), the setting with the lowest mean overall RMSE, their criterion (§3.3). RMSE, ubRMSE and bias are in the target's unit ('Unit of the target', m³/m³ for soil moisture; r has none). bias = mean(estimate − reference): positive means the estimate is too high (Wang and Xu use the opposite sign). The results are the same for any number of threads.
 """
+    REFERENCE_KEYS = ("wang2021",)
+    TAGS = ("sensitivity analysis", "hyperparameter", "hidden neurons", "forward selection",
+            "precipitation threshold", "neural network", "time series", "machine learning",
+            "RMSE")
 
     def define_parameters(self):
         self.add_choice(self.AXIS, self.tr("Setting to vary"), self.AXIS_CHOICES)
         values = QgsProcessingParameterString(
-            self.VALUES, self.tr("Values of the setting (comma-separated; empty: paper 001's)"),
+            self.VALUES, self.tr("Values of the setting (comma-separated; empty: Wang and Xu's)"),
             optional=True)
         values.setHelp(self.tr(
             "hidden: e.g. '2, 4, 8, 12'; ratios: e.g. '40-15-45, 80-10-10' (percent); "
@@ -88,18 +93,18 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
         base_inputs = QgsProcessingParameterString(
             self.BASE_INPUTS, self.tr("Inputs to start forward addition from (comma-separated "
                                       "names)"), optional=True)
-        base_inputs.setHelp(self.tr("AXIS inputs only. Empty: the first 5 inputs (the first "
-                                    "one if there are 5 or fewer)."))
+        base_inputs.setHelp(self.tr("Only when varying the inputs. Empty: the first 5 inputs "
+                                    "(the first one if there are 5 or fewer)."))
         self.addParameter(base_inputs)
 
-        self.add_sample_layer_parameters(self.tr("the stacks"))
+        self.add_sample_layer_parameters(self.tr("the stacks of stack mode"))
         self.addParameter(QgsProcessingParameterField(
-            self.PRECIPITATION_FIELD, self.tr("Precipitation field (mm)"),
+            self.PRECIPITATION_FIELD, self.tr("Vector mode: precipitation field (mm)"),
             parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+            type=QgsProcessingParameterField.Any, optional=True))
 
         self.add_stack_sample_parameters(optional=True)
-        self.add_number(self.CELLS, self.tr("Cells to sample from the stacks (0 = every cell "
+        self.add_number(self.CELLS, self.tr("Stack mode: cells to sample (0 = every cell "
                                             "with enough pairs)"), 100, minimum=0, integer=True,
                         send=False)
         target_unit = QgsProcessingParameterString(
@@ -139,9 +144,8 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
         values = self.parameterAsString(parameters, self.VALUES, context).strip()
         if values:
             if axis == "inputs":
-                feedback.reportError(f"{self.VALUES} is not used for AXIS inputs: forward "
-                                     f"addition evaluates its own combinations.",
-                                     fatalError=False)
+                push_warning(feedback, f"{self.VALUES} is not used for AXIS inputs: forward "
+                                       f"addition evaluates its own combinations.")
             else:
                 request[self.VALUES] = values
         base_inputs = parse_names(self.parameterAsString(parameters, self.BASE_INPUTS, context))
@@ -149,8 +153,7 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
             if axis == "inputs":
                 request[self.BASE_INPUTS] = base_inputs
             else:
-                feedback.reportError(f"{self.BASE_INPUTS} is used for AXIS inputs only.",
-                                     fatalError=False)
+                push_warning(feedback, f"{self.BASE_INPUTS} is used for AXIS inputs only.")
 
         precipitation_key = self.PRECIPITATION_FIELD if vector_mode else self.PRECIPITATION
         if vector_mode:
@@ -176,7 +179,7 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
             if self.has_value(parameters, self.PRECIPITATION_THRESHOLD):
                 raise QgsProcessingException(
                     f"{self.PRECIPITATION_THRESHOLD} is what AXIS precipitation varies: give the "
-                    f"thresholds as {self.VALUES} (empty: paper 001's 8.75 to 17.5 mm) and leave "
+                    f"thresholds as {self.VALUES} (empty: Wang and Xu's 8.75 to 17.5 mm) and leave "
                     f"{self.PRECIPITATION_THRESHOLD} empty.")
         # Pooled samples may carry precipitation that only a sweep uses; stacks always filter.
         request.update(self.threshold_request(
@@ -185,9 +188,10 @@ Outputs: OUTPUT_CSV with one row per setting × repeat × subset (axis, setting,
         if (vector_mode and axis != "precipitation"
                 and self.PRECIPITATION_THRESHOLD not in request
                 and self.has_value(parameters, self.PRECIPITATION_FIELD)):
-            feedback.reportError(
+            push_warning(
+                feedback,
                 f"{self.PRECIPITATION_FIELD} is not used: without {self.PRECIPITATION_THRESHOLD} "
-                f"no sample is left out for precipitation.", fatalError=False)
+                f"no sample is left out for precipitation.")
         return request
 
     def build_request(self, parameters, context, feedback):

@@ -3,6 +3,7 @@
 from qgis.core import QgsProcessingException
 
 from .base import SmrAlgorithm
+from .styles import OutputStyle
 
 
 class SpectralIndex(SmrAlgorithm):
@@ -44,18 +45,20 @@ class SpectralIndex(SmrAlgorithm):
     }
 
     HELP = """
-Computes a spectral index from reflectance bands. Only the bands the chosen index needs are read (and must be given); the others are ignored.
+Computes a vegetation, water or soil-moisture index from the reflectance bands of an optical image (Landsat, Sentinel-2, MODIS). Use it for the NDVI, NDMI or NDWI from which Vegetation water content estimates what the water cloud model needs, or for the NSDSI and NDVI predictors of a downscaling network.
 
-NDVI = (NIR − RED)/(NIR + RED) — paper 000 (Chang et al.) eq. 4; needs NIR, RED.
-NDMI = (NIR − SWIR1)/(NIR + SWIR1) — paper 000 eq. 5; needs NIR, SWIR1.
-NDWI = (GREEN − NIR)/(GREEN + NIR) (McFeeters 1996) — paper 000 eq. 6; needs GREEN, NIR.
-EVI = 2.5·(NIR − RED)/(NIR + 6·RED − 7.5·BLUE + 1); needs NIR, RED, BLUE.
-NSDSI (paper 003, Lv et al.) has three definitions in the literature, all offered: NSDSI1 = (S1 − S2)/S1 (the default NSDSI), NSDSI2 = (S1 − S2)/S2, NSDSI3 = (S1 − S2)/(S1 + S2), with S1 = SWIR1 (1.6 µm) and S2 = SWIR2 (2.1 µm); needs SWIR1, SWIR2.
+Give only the bands the chosen Index needs (each band's label lists the indices that use it); the others are ignored. 'Reflectance scale' and 'Reflectance offset' (SCALE, OFFSET) turn the stored numbers (DN) into reflectance before the index: Landsat Collection 2 Level-2 uses scale 2.75e-5 and offset −0.2; Sentinel-2 L2A uses scale 1e-4 and offset 0 (before processing baseline 04.00; later products need offset −0.1). Keep 1 and 0 for bands already in reflectance. The index is unitless; a zero denominator gives nodata (counted in INVALID_PIXELS).
 
-Reflectance ρ = DN·SCALE + OFFSET is applied to every band before the index: Landsat Collection 2 Level-2 uses SCALE 2.75e-5 and OFFSET −0.2; Sentinel-2 L2A uses SCALE 1e-4 and OFFSET 0 (before processing baseline 04.00; later products need OFFSET −0.1). Keep 1 and 0 for bands already in reflectance.
-
-The index is unitless. A zero denominator gives nodata (counted in INVALID_PIXELS).
+Equations, with ρ = DN·scale + offset for every band:
+NDVI = (NIR − RED)/(NIR + RED) (Chang et al., eq. 4)
+NDMI = (NIR − SWIR1)/(NIR + SWIR1) (Chang et al., eq. 5)
+NDWI = (GREEN − NIR)/(GREEN + NIR) (McFeeters 1996; Chang et al., eq. 6)
+EVI = 2.5·(NIR − RED)/(NIR + 6·RED − 7.5·BLUE + 1)
+NSDSI, the normalized shortwave-infrared difference soil-moisture index of Lv et al. (2021), has three definitions in the literature, all offered: NSDSI1 = (S1 − S2)/S1 (the default NSDSI), NSDSI2 = (S1 − S2)/S2, NSDSI3 = (S1 − S2)/(S1 + S2), with S1 = SWIR1 (1.6 µm) and S2 = SWIR2 (2.1 µm).
 """
+    REFERENCE_KEYS = ("chang", "mcfeeters1996", "lv2021")
+    TAGS = ("NDVI", "NDMI", "NDWI", "EVI", "NSDSI", "vegetation index", "optical", "reflectance",
+            "Landsat", "Sentinel-2", "MODIS")
 
     def define_parameters(self):
         self.add_choice(self.INDEX, self.tr("Index"), self.INDEX_CHOICES)
@@ -70,7 +73,7 @@ The index is unitless. A zero denominator gives nodata (counted in INVALID_PIXEL
                               optional=True)
         self.add_number(self.SCALE, self.tr("Reflectance scale (ρ = DN·scale + offset)"), 1.0)
         self.add_number(self.OFFSET, self.tr("Reflectance offset"), 0.0)
-        self.add_raster_output(self.OUTPUT, self.tr("Spectral index"))
+        self.add_raster_output(self.OUTPUT, self.tr("Spectral index"), style="spectral_index")
 
     def raster_inputs_to_send(self, parameters, context):
         index = self.choice(parameters, self.INDEX, context)
@@ -82,3 +85,7 @@ The index is unitless. A zero denominator gives nodata (counted in INVALID_PIXEL
                 f"{label} needs {' and '.join(needed)}: set {' and '.join(missing)}.")
         # Declaration order, so the reference grid is the same whatever the index.
         return [key for key in self._raster_inputs if key in needed]
+
+    def output_style(self, key, path, parameters, context):
+        # The loaded layer is named after the index: "NDVI", "NSDSI1", …
+        return OutputStyle("spectral_index", self.choice(parameters, self.INDEX, context).upper())

@@ -11,8 +11,9 @@ import datetime
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterString
 
 from .base import STACK_OUTPUT_HELP
-from .report import HtmlReport, unit_suffix
+from .report import DIMENSIONLESS, HtmlReport, axis_unit, unit_suffix
 from .samples import LearningAlgorithm
+from .styles import OutputStyle
 
 CSV_FILE_FILTER = "CSV files (*.csv)"
 
@@ -69,27 +70,29 @@ class TemporalMetrics(LearningAlgorithm):
     )
 
     HELP = """
-Compares an estimate stack (e.g. retrieved soil moisture, band = time step) with a reference stack of the same time steps, as papers 001 (eq. 1–3) and 003 (§2.2.2) evaluate soil-moisture products: in time, per pixel, as a map; and in space, per time step.
+Compares an estimate time stack with a reference time stack of the same dates, pixel by pixel over time (a map of r, RMSE, ubRMSE, bias and MAE) and date by date across the pixels (the spatial correlation), as Wang and Xu (2021) and Lv et al. (2021) evaluate soil-moisture products. Use it to validate a reconstructed or downscaled product against a reference product over a period.
 
-Temporal metrics, per pixel over the steps of PERIOD where both stacks are valid (n pairs): r, the Pearson correlation, and its two-sided p-value (Student t with n − 2 degrees of freedom, t = r·√((n − 2)/(1 − r²)); |r| = 1 gives p = 0); RMSE = √mean(d²); ubRMSE = √(RMSE² − bias²); bias = mean(d); MAE = mean|d|, with d = estimate − reference: a positive bias means the estimate is too high (paper 001 uses reference − estimate, the opposite sign). OUTPUT has 7 bands, in this order: r, p_value, rmse, ubrmse, bias, mae, n. RMSE, ubRMSE, bias and MAE are in the unit of the stacks (UNIT, e.g. m³/m³, shown in the report); r and p are dimensionless.
-Masks, each counted: a pixel without a pair (EMPTY_PIXELS) or with fewer than MIN_OBSERVATIONS pairs (default 10; FEW_OBSERVATIONS_PIXELS) is nodata in bands 1–6 and has its n in band 7; a pixel whose estimate or reference is constant over its pairs (CONSTANT_PIXELS, among COMPARED_PIXELS) has no r or p (nodata) but its RMSE, ubRMSE, bias and MAE. MEAN_TEMPORAL_R, MEAN_RMSE, MEAN_UBRMSE, MEAN_BIAS and MEAN_MAE are the means over the compared pixels where the metric is defined.
+'Estimate stack' and 'Reference stack' have one band per time step, the same steps. 'Period' selects them: empty or 'all' for every band, band numbers 'first:last' counted from 1 (e.g. 1:365), or dates 'YYYY-MM-DD:YYYY-MM-DD' matched against the bands' dates (e.g. 2016-04-01:2017-03-31). The stacks need the same number of bands and, where both carry dates, the same dates. A value that is nodata, NaN or infinite in either stack drops that pair only (NON_FINITE_VALUES counts the infinite ones). The map takes the grid of the estimate; a reference on another grid or CRS is aligned to it with the resampling method. RMSE, ubRMSE, bias and MAE are in the unit of the stacks ('Unit of the values', e.g. m³/m³, shown in the report); r and p are dimensionless. The maps and numbers are the same for any number of threads.
 
-Spatial correlation (paper 003 §2.2.2), per time step over every pixel where both stacks are valid at that step: r, its p-value and the other metrics, one row per step in the optional CSV SPATIAL_OUTPUT (band, date, n, r, p_value, rmse, ubrmse, bias, mae; empty where undefined, e.g. r of a step with fewer than MIN_OBSERVATIONS pixels). MEAN_SPATIAL_R is the mean r over the SIGNIFICANT_STEPS, the steps whose p-value is below SIGNIFICANCE (default 0.05, as paper 003); it is empty when no step is significant.
+The temporal metrics map (OUTPUT) has 7 bands, in this order: r, p_value, rmse, ubrmse, bias, mae, n. Masks, each counted: a pixel without a pair (EMPTY_PIXELS) or with fewer than 'Pairs a correlation needs' (MIN_OBSERVATIONS, default 10; FEW_OBSERVATIONS_PIXELS) is nodata in bands 1–6 and has its n in band 7; a pixel whose estimate or reference is constant over its pairs (CONSTANT_PIXELS, among COMPARED_PIXELS) has no r or p (nodata) but has its RMSE, ubRMSE, bias and MAE. MEAN_TEMPORAL_R, MEAN_RMSE, MEAN_UBRMSE, MEAN_BIAS and MEAN_MAE are the means over the compared pixels where the metric is defined.
 
-A value that is nodata, NaN or infinite in either stack drops that pair only (NON_FINITE_VALUES counts the infinite ones). PERIOD: empty or 'all' for every band, 'first:last' band numbers from 1 (e.g. '1:365'), or 'YYYY-MM-DD:YYYY-MM-DD' on the bands' dates. The stacks need the same number of bands and, where both carry dates, the same dates. OUTPUT takes the grid of ESTIMATE; a reference on another grid or CRS is aligned to it with RESAMPLING. The maps and numbers are the same for any number of THREADS.
+The optional spatial metrics (CSV, SPATIAL_OUTPUT) have one row per time step, over every pixel where both stacks are valid at that step: band, date, n, r, p_value, rmse, ubrmse, bias, mae (empty where undefined, e.g. r of a step with fewer pixels than MIN_OBSERVATIONS). MEAN_SPATIAL_R is the mean r over the SIGNIFICANT_STEPS, the steps whose p-value is below the 'Significance level α of the spatial r' (SIGNIFICANCE, default 0.05, as Lv et al.); it is empty when no step is significant. The HTML report (OUTPUT_REPORT) holds the summary, box plots of the per-pixel r, RMSE, ubRMSE and bias of a random sample of at most 'Pixels in the report's box plots at most' compared pixels (chosen with the seed; the means use every pixel), and the spatial r per step with the significant steps marked.
 
-OUTPUT_REPORT is an HTML report: the summary, box plots of the per-pixel r, RMSE, ubRMSE and bias of a random sample of at most MAX_PLOT_PIXELS compared pixels (chosen with SEED; the means above use every pixel), and the spatial r per step with the significant steps marked.
+Equations, over the n pairs of a pixel (or of a step) with d = estimate − reference (Wang and Xu, eq. 1–3; Lv et al., §2.2.2): r, the Pearson correlation, with its two-sided p-value from Student's t with n − 2 degrees of freedom, t = r·√((n − 2)/(1 − r²)) (|r| = 1 gives p = 0); RMSE = √mean(d²); ubRMSE = √(RMSE² − bias²); bias = mean(d): positive means the estimate is too high (Wang and Xu use reference − estimate, the opposite sign); MAE = mean|d|.
 """
+    REFERENCE_KEYS = ("wang2021", "lv2021")
+    TAGS = ("validation", "time series", "stack", "temporal correlation", "spatial correlation",
+            "metric map", "RMSE", "ubRMSE", "bias", "MAE", "p-value")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip() + "\n\n" + self.tr(STACK_OUTPUT_HELP)
+    HELP_APPENDIX = STACK_OUTPUT_HELP
 
     def define_parameters(self):
         self.add_stack_input(self.ESTIMATE, self.tr("Estimate stack (band = time step)"))
         self.add_stack_input(self.REFERENCE_STACK,
                              self.tr("Reference stack (the same time steps)"))
         period = QgsProcessingParameterString(
-            self.PERIOD, self.tr("Period (empty: every band)"), optional=True)
+            self.PERIOD, self.tr("Period (empty: every band; e.g. 1:365 or "
+                                 "2016-04-01:2017-03-31)"), optional=True)
         period.setHelp(self.tr(PERIOD_HELP))
         self.addParameter(period)
         min_observations = self.add_number(
@@ -101,8 +104,8 @@ OUTPUT_REPORT is an HTML report: the summary, box plots of the per-pixel r, RMSE
         significance = self.add_number(
             self.SIGNIFICANCE, self.tr("Significance level α of the spatial r"), 0.05,
             minimum=0.0, maximum=1.0)
-        significance.setHelp(self.tr("0 < α < 1: steps whose spatial r has a p-value below α "
-                                     "enter MEAN_SPATIAL_R (paper 003: 0.05)."))
+        significance.setHelp(self.tr("Between 0 and 1: steps whose spatial r has a p-value below "
+                                     "α enter MEAN_SPATIAL_R (Lv et al. 2021 use 0.05)."))
         unit = QgsProcessingParameterString(
             self.UNIT, self.tr("Unit of the values, for the report (e.g. m³/m³)"), optional=True)
         unit.setHelp(self.tr("Shown in the report; not used in the computation."))
@@ -123,8 +126,11 @@ OUTPUT_REPORT is an HTML report: the summary, box plots of the per-pixel r, RMSE
         self.add_number(self.SEED, self.tr("Random seed of the plotted pixels"), 1, minimum=0,
                         integer=True, advanced=True)
 
+        # Seven unrelated bands would load as an RGB of r, p and RMSE: the map shows r, the
+        # metric papers 001 and 003 map first; the other bands are a click away in its properties.
         self.add_raster_output(self.OUTPUT, self.tr(
-            "Temporal metrics (r, p_value, rmse, ubrmse, bias, mae, n)"))
+            "Temporal metrics (r, p_value, rmse, ubrmse, bias, mae, n)"),
+            style=OutputStyle("correlation", "temporal r", band=1))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.SPATIAL_OUTPUT, self.tr("Spatial metrics per time step (CSV)"), CSV_FILE_FILTER,
             optional=True, createByDefault=False))
@@ -182,10 +188,10 @@ OUTPUT_REPORT is an HTML report: the summary, box plots of the per-pixel r, RMSE
         sampled = len(sample.get("rmse") or [])
         if sampled:
             report.box_plots([
-                ("Temporal r", "r", [("r", sample.get("r") or [])]),
-                ("RMSE and ubRMSE", f"Error{unit_suffix(unit)}",
+                ("Temporal r", f"r{DIMENSIONLESS}", [("r", sample.get("r") or [])]),
+                ("RMSE and ubRMSE", f"Error{axis_unit(unit)}",
                  [("RMSE", sample.get("rmse") or []), ("ubRMSE", sample.get("ubrmse") or [])]),
-                ("Bias (estimate − reference)", f"Bias{unit_suffix(unit)}",
+                ("Bias (estimate − reference)", f"Bias{axis_unit(unit)}",
                  [("bias", sample.get("bias") or [])]),
             ], f"Per-pixel metrics over time of a sample of {sampled} of the {compared} compared "
                f"pixels, chosen at random with SEED {request[self.SEED]} (r is missing for "
@@ -207,7 +213,7 @@ OUTPUT_REPORT is an HTML report: the summary, box plots of the per-pixel r, RMSE
                 x_values, [step.get("r") for step in steps], significant,
                 ("Spatial r per time step", f"p < {alpha:g}", f"p ≥ {alpha:g}",
                  "Mean of the filled points"),
-                (x_label, "Spatial r"), level=outputs.get("MEAN_SPATIAL_R"),
+                (x_label, f"Spatial r{DIMENSIONLESS}"), level=outputs.get("MEAN_SPATIAL_R"),
                 y_limits=(-1.05, 1.05),
                 caption=f"Pearson r across the pixels at each time step (paper 003 §2.2.2); "
                         f"filled points: p < {alpha:g}, whose mean is the dashed line; gaps: "

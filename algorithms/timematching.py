@@ -24,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..plugin.bridge import run_smr
-from .samples import LearningAlgorithm, attribute_as_group, attribute_as_number, report_progress
+from .samples import LearningAlgorithm, NumberReader, attribute_as_group, report_progress
 
 TIME_FIELD_TYPES = (QVariant.DateTime, QVariant.Date, QVariant.String)
 # Rows between two progress reports and cancel checks while a layer is read or the output written.
@@ -117,16 +117,21 @@ class TimeMatching(LearningAlgorithm):
     SIDES = (("REFERENCE", REFERENCE_LAYER, "reference"), ("OTHER", OTHER_LAYER, "other"))
 
     HELP = """
-Pairs two time series by time, the step before comparing a satellite product with in-situ probes (smr:validationmetrics) or rescaling one onto the other (smr:cdfmatching): each row of the reference series (usually the satellite overpasses, whose times are kept) is matched with the row of the other series (usually the in-situ measurements) nearest in time, if it lies within WINDOW_HOURS (default 1 hour; a difference of exactly WINDOW_HOURS still matches). Equally near rows: the earlier one. The rows need not be sorted.
+Pairs two time series by time: each row of the reference series (usually satellite overpasses, whose times are kept) is matched with the row of the other series (usually in-situ measurements) nearest in time, if it lies within the largest time difference. Use it before comparing a satellite product with in-situ probes (Validation metrics, smr:validationmetrics) or rescaling one onto the other (CDF matching, smr:cdfmatching).
+
+'Largest time difference (hours)' (WINDOW_HOURS, default 1 hour): a difference of exactly that many hours still matches. Of two equally near rows, the earlier one is taken. The rows need not be sorted.
 
 Each series is a layer — a vector layer or a table without geometry, e.g. a CSV loaded as a delimited text layer with its field types detected, so that values are numbers — with a time field and a numeric value field. Time fields may be date/time or date fields, or text in ISO-8601 form such as '2007-01-02 07:06:24.336000', '2007-01-02T07:06:24Z' or '2007-01-02'; times without a time zone are taken as UTC, text with an offset (+02:00) is converted to UTC. A text time that cannot be read is an error naming the field, the row and the text.
-With REFERENCE_GROUP_FIELD and OTHER_GROUP_FIELD (both or neither; e.g. the station), rows match only within the same group; numbers and text of the same value are the same group (7, 7.0 and '7'), and rows with a NULL group form one group of their own.
+With a group field on both sides ('Reference: group field' and 'Other: group field', REFERENCE_GROUP_FIELD and OTHER_GROUP_FIELD; both or neither, e.g. the station), rows match only within the same group; numbers and text of the same value are the same group (7, 7.0 and '7'), and rows with a NULL group form one group of their own.
 A row with a NULL or NaN value or a NULL time is skipped and counted in SKIPPED (both layers together).
 
-UNIQUE (default off): each row of the other series is matched at most once; when two reference rows want it, the nearer one keeps it (equally near: the earlier reference row) and the other stays unmatched, counted in DUPLICATES_DROPPED. Without UNIQUE one in-situ measurement may serve several overpasses.
+'Match each row of the other series at most once' (UNIQUE, default off): when two reference rows want the same row, the nearer one keeps it (equally near: the earlier reference row) and the other stays unmatched, counted in DUPLICATES_DROPPED. Without it, one in-situ measurement may serve several overpasses.
 
-OUTPUT has one feature per matched reference row, in the reference layer's order, with the reference feature's geometry and the fields group (only with groups), reference_time, reference_value, other_time, other_value and offset_hours = other_time − reference_time in hours; times are in UTC. It feeds smr:validationmetrics (ESTIMATE_FIELD reference_value, REFERENCE_FIELD other_value, or the reverse) and smr:cdfmatching's table mode. MATCHED counts the matched reference rows, UNMATCHED the reference rows (with a time and a value) without a match.
+The matched pairs (OUTPUT) have one feature per matched reference row, in the reference layer's order, with the reference feature's geometry and the fields group (only with groups), reference_time, reference_value, other_time, other_value and offset_hours = other_time − reference_time in hours; times are in UTC. They feed Validation metrics (estimate field reference_value, reference field other_value, or the reverse) and the table mode of CDF matching. MATCHED counts the matched reference rows, UNMATCHED the reference rows (with a time and a value) without a match.
 """
+    REFERENCE_KEYS = ()
+    TAGS = ("time matching", "temporal matching", "collocation in time", "nearest time",
+            "in situ", "station", "overpass", "time series", "pairs", "validation")
 
     def define_parameters(self):
         for prefix, layer_key, role in self.SIDES:
@@ -138,7 +143,7 @@ OUTPUT has one feature per matched reference row, in the reference layer's order
                 parentLayerParameterName=layer_key, type=QgsProcessingParameterField.Any))
             self.addParameter(QgsProcessingParameterField(
                 f"{prefix}_VALUE_FIELD", self.tr(f"{role.capitalize()}: value field"),
-                parentLayerParameterName=layer_key, type=QgsProcessingParameterField.Numeric))
+                parentLayerParameterName=layer_key, type=QgsProcessingParameterField.Any))
             self.addParameter(QgsProcessingParameterField(
                 f"{prefix}_GROUP_FIELD", self.tr(f"{role.capitalize()}: group field (e.g. "
                                                  f"station; optional)"),
@@ -207,6 +212,7 @@ OUTPUT has one feature per matched reference row, in the reference layer's order
         if not with_geometry:
             request.setFlags(QgsFeatureRequest.NoGeometry)
         rows = SeriesRows()
+        reader = NumberReader(source, [(keys[1], value_index)], layer_key)
         total = source.featureCount()
         for position, feature in enumerate(source.getFeatures(request)):
             if position % ROWS_PER_REPORT == 0:
@@ -221,7 +227,7 @@ OUTPUT has one feature per matched reference row, in the reference layer's order
                     f"an ISO-8601 date or time; write times such as '2007-01-02 07:06:24' or "
                     f"'2007-01-02T07:06:24+02:00' (UTC unless an offset is given), or use a "
                     f"date/time field.") from None
-            value = attribute_as_number(attributes[value_index])
+            value = reader.number(attributes, value_index)
             group = group_key(attributes[group_index]) if grouped else None
             if seconds is None or value is None:
                 rows.skipped += 1
@@ -233,6 +239,7 @@ OUTPUT has one feature per matched reference row, in the reference layer's order
             if with_geometry:
                 rows.geometries.append(feature.geometry())
         report_progress(feedback, total, total, f"reading {layer_key}")
+        reader.check(feedback)
         feedback.pushInfo(f"{layer_key}: {len(rows.times)} rows read, {rows.skipped} skipped "
                           f"(a NULL or NaN value or a NULL time).")
         return source, rows

@@ -19,6 +19,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..plugin.bridge import push_warning
 from .applymodel import MODEL_FILE_FILTER, read_model_summary
 from .report import SUBSET_COLOURS, HtmlReport, METRIC_KEYS, ScatterPanel, metrics_from_outputs
 from .samples import LearningAlgorithm, NetworkParameters
@@ -75,35 +76,47 @@ class TrainMlp(NetworkParameters, LearningAlgorithm):
     SAMPLE_RASTERS = (INPUT_RASTERS, TARGET_RASTER)
 
     HELP = """
-Trains a multilayer perceptron, the "BP network" of papers 000 (Chang et al.), 001 and 003 (Lv et al.), as MATLAB's fitnet with trainlm does: Levenberg–Marquardt steps dX = −(JᵀJ + μI)⁻¹Jᵀe, μ multiplied by MU_INC until the error falls and by MU_DEC after a successful step; tansig hidden layers, a purelin output, Nguyen–Widrow initialisation, inputs and target scaled by mapminmax to [−1, 1] (paper 001 uses [0, 1]). The samples are divided into training, validation and test subsets (random 70/15/15 by default; paper 000's 4:1 is 0.8, 0.2, 0); training stops after EPOCHS, at GOAL, below MIN_GRADIENT or after MAX_FAIL epochs without a new validation minimum, and the weights of the validation minimum are kept. RESTARTS trains from that many random initialisations and keeps the one with the lowest validation error (paper 003 trains four times). Adam is offered for networks too large for Levenberg–Marquardt (more than 5000 weights).
+Trains a small neural network (a multilayer perceptron, the "BP network" of the soil-moisture papers) by Levenberg–Marquardt to estimate a target, such as in-situ soil moisture, from predictors, such as radar backscatter. It writes the trained model, for Apply trained model to rasters, and a report of its accuracy.
 
-Samples, from exactly one of:
-• a vector layer (INPUT_LAYER, e.g. in-situ probes with the predictors sampled at their location): FEATURE_FIELDS are the inputs, TARGET_FIELD the value to learn (e.g. soil moisture in m³/m³), GROUP_FIELD optionally names each sample's group (a station, a field) for DIVISION = group, which keeps whole groups in one subset;
-• rasters: INPUT_RASTERS (band 1 of each) are the inputs, TARGET_RASTER the target; every pixel where all of them are valid is a sample (MAX_SAMPLES > 0 keeps that many, chosen at random by SEED). Rasters on other grids are aligned to the target's grid with RESAMPLING.
-A feature with a NULL or NaN value in an input field, the target field or the group field is skipped and counted in SKIPPED_SAMPLES; in raster mode a pixel where any raster is nodata is simply not a sample.
+The samples come from one of two sources, which is why the dialog shows every sample input as optional: fill in one group, leave the other empty.
+• Vector mode, e.g. in-situ probes with the predictors sampled at their location: 'Vector mode: samples layer' (INPUT_LAYER), its 'input (feature) fields' (FEATURE_FIELDS) and its 'target field' (TARGET_FIELD) are required; the 'group field' (GROUP_FIELD) is needed only to divide by group, which keeps whole groups (stations, fields) in one subset. A feature with a NULL or NaN value in one of these fields is skipped and counted in SKIPPED_SAMPLES.
+• Raster mode: 'Raster mode: input rasters' (INPUT_RASTERS, band 1 of each) and 'Raster mode: target raster' (TARGET_RASTER) are required; every pixel where all of them are valid is a sample ('Raster mode: samples to keep' above 0 keeps that many, chosen at random by the seed). Rasters on other grids are aligned to the target's grid with the resampling method.
 
-The same SEED gives the same model file for any number of THREADS. Outputs: the model file (JSON, format smr-model, for smr:applymodel), an HTML report (metrics of each subset, scatter plots with the 1:1 line, training curves, the network and its settings) and the metrics as numbers (TRAIN_RMSE, TEST_R2, …; empty where a subset has fewer than 2 samples). Units: the inputs may be in any unit, since mapminmax scales each by its training range; GOAL and the RMSE, UBRMSE, MAE and BIAS outputs are in the target's unit (m³/m³ for volumetric soil moisture; TARGET_UNIT names it in the report). bias = mean(estimate − reference): positive means the estimate is too high (paper 001 uses the opposite sign).
+Training: the samples are divided into training, validation and test subsets (random 70/15/15 by default; the 4:1 split of Chang et al. is the ratios 0.8, 0.2, 0). Training stops after the maximum epochs, at the goal, below the minimum gradient or after 'Validation failures before stopping' epochs without a new validation minimum, and the weights of the validation minimum are kept. Restarts trains from that many random starting weights and keeps the one with the lowest validation error (Lv et al. train four times). Adam is offered for networks too large for Levenberg–Marquardt (more than 5000 weights). The same seed gives the same model file for any number of threads.
+
+Outputs: the model file (JSON, format smr-model), an HTML report (metrics of each subset, scatter plots with the 1:1 line, training curves, the network and its settings) and the metrics as numbers (TRAIN_RMSE, TEST_R2, …; empty where a subset has fewer than 2 samples). The inputs may be in any unit, since each is scaled by its training range; the goal and the RMSE, UBRMSE, MAE and BIAS outputs are in the target's unit (m³/m³ for volumetric soil moisture; 'Unit of the target' names it in the report). bias = mean(estimate − reference): positive means the estimate is too high (Wang and Xu use the opposite sign).
+
+Method, as MATLAB's fitnet with trainlm: tansig (tanh) hidden layers and a purelin (linear) output, Nguyen–Widrow initialisation, inputs and target scaled by mapminmax to [−1, 1] (Wang and Xu scale to [0, 1]); Levenberg–Marquardt steps dX = −(JᵀJ + μI)⁻¹Jᵀe, with μ multiplied by the μ increase factor until the error falls and by the μ decrease factor after a successful step.
 """
+    REFERENCE_KEYS = ("chang", "lv2021", "wang2021")
+    TAGS = ("neural network", "MLP", "multilayer perceptron", "BP network", "backpropagation",
+            "Levenberg–Marquardt", "Adam", "training", "regression", "machine learning",
+            "in situ", "RMSE", "ubRMSE")
 
     def define_parameters(self):
-        self.add_sample_layer_parameters(self.tr("the rasters"))
+        self.add_sample_layer_parameters(self.tr("the rasters of raster mode"))
         group_field = QgsProcessingParameterField(
-            self.GROUP_FIELD, self.tr("Group field (for division by group)"),
+            self.GROUP_FIELD, self.tr("Vector mode: group field (to divide by group)"),
             parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
             optional=True)
-        group_field.setHelp(self.tr("Each sample's group, e.g. its station: with DIVISION = "
-                                    "group, whole groups go to one subset. A feature whose "
-                                    "group is NULL is skipped."))
+        group_field.setHelp(self.tr("Each sample's group, e.g. its station: with 'Division into "
+                                    "train / validation / test' by group (DIVISION=3), whole "
+                                    "groups go to one subset. A feature whose group is NULL is "
+                                    "skipped."))
         self.addParameter(group_field)
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.INPUT_RASTERS, self.tr("Samples: input rasters (band 1 of each)"),
-            QgsProcessing.TypeRaster, optional=True))
-        self.add_raster_input(self.TARGET_RASTER, self.tr("Target raster"), optional=True)
+        input_rasters = QgsProcessingParameterMultipleLayers(
+            self.INPUT_RASTERS, self.tr("Raster mode: input rasters (band 1 of each)"),
+            QgsProcessing.TypeRaster, optional=True)
+        input_rasters.setHelp(self.tr("Required in raster mode, with the target raster: one "
+                                      "raster per network input. Leave empty in vector mode."))
+        self.addParameter(input_rasters)
+        self.add_raster_input(self.TARGET_RASTER, self.tr("Raster mode: target raster"),
+                              optional=True)
         max_samples = self.add_number(
-            self.MAX_SAMPLES, self.tr("Raster samples to keep (0 = every valid pixel)"), 0,
+            self.MAX_SAMPLES, self.tr("Raster mode: samples to keep (0 = every valid pixel)"), 0,
             minimum=0, integer=True, send=False)
         max_samples.setHelp(self.tr("Raster mode only: keep this many valid pixels, chosen at "
-                                    "random by SEED."))
+                                    "random by the random seed (SEED)."))
 
         target_name = QgsProcessingParameterString(
             self.TARGET_NAME, self.tr("Name of the target in the model file"), optional=True)
@@ -159,9 +172,8 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
             samples, target_name = self.vector_samples(parameters, context, feedback, division)
             request[self.SAMPLES] = samples
             if self.parameterAsInt(parameters, self.MAX_SAMPLES, context) > 0:
-                feedback.reportError(
-                    f"{self.MAX_SAMPLES} applies to raster samples only; every feature of "
-                    f"{self.INPUT_LAYER} is used.", fatalError=False)
+                push_warning(feedback, f"{self.MAX_SAMPLES} applies to raster samples only; "
+                                       f"every feature of {self.INPUT_LAYER} is used.")
         else:
             target_name = self.raster_samples(parameters, context, division, request)
         request[self.TARGET_NAME] = (
@@ -244,8 +256,8 @@ The same SEED gives the same model file for any number of THREADS. Outputs: the 
             if pairs:
                 panels.append(ScatterPanel(label, [r for r, _ in pairs], [e for _, e in pairs],
                                            SUBSET_COLOURS[subset]))
-        report.scatter_plots(panels, f"Reference {target_name}", f"Estimate {target_name}",
-                             unit)
+        report.scatter_plots(panels, f"Reference: {target_name}",
+                             f"Estimate: network output for {target_name}", unit)
 
         report.heading("Training curves")
         curves = outputs.get("CURVES") or {}

@@ -24,11 +24,12 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..plugin.bridge import run_smr
+from ..plugin.bridge import push_warning
 from .base import STACK_OUTPUT_HELP
 from .pixelwisereconstruction import parse_names
-from .report import HtmlReport, unit_suffix
+from .report import DIMENSIONLESS, HtmlReport, axis_unit, unit_suffix
 from .samples import LearningAlgorithm
+from .styles import OutputStyle
 from .temporalmetrics import PERIOD_HELP
 
 DATASETS = ("x", "y", "z")
@@ -88,43 +89,46 @@ class TripleCollocation(LearningAlgorithm):
     STACK_ONLY_KEYS = ("RESAMPLING", "THREADS", "CREATE_OPTIONS", MAX_PLOT_PIXELS, SEED)
 
     HELP = """
-Triple collocation (paper 003 §2.2.1; extended triple collocation, McColl et al. 2014): three products X, Y and Z that observe the same variable (e.g. soil moisture from a radiometer, a scatterometer and a model) with independent errors give each one's error variance and its correlation with the unknown truth, without knowing the truth.
+Estimates the random error of three products that measure the same variable (e.g. soil moisture from a radiometer, a scatterometer and a land-surface model), and each one's correlation with the unknown truth, without knowing the truth: triple collocation. Use it where no in-situ reference exists, provided the three products' errors are independent of each other.
 
-Triplets, from exactly one of:
-• three stacks X, Y and Z (band = time step, the same steps; PERIOD selects them): one collocation per pixel over the steps where all three are valid (a nodata, NaN or infinite value drops that step's triplet only; NON_FINITE_VALUES counts the infinite ones); OUTPUT is a 19-band raster on the grid of X (Y and Z on another grid or CRS are aligned to it with RESAMPLING);
-• a table or vector layer (INPUT_LAYER) with three numeric fields X_FIELD, Y_FIELD and Z_FIELD: one collocation per group of GROUP_FIELD (e.g. the station; features with a NULL group form the group "(none)"), or one for all features without it; OUTPUT_TABLE has one row per group. A feature with a NULL or NaN value is skipped and counted in SKIPPED.
-NAMES gives the three datasets' names for the report and the band descriptions (default: the layer or field names).
+The triplets come from one of two sources, which is why the dialog shows every input as optional: fill in one group, leave the other empty.
+• Stack mode: the three stacks X, Y and Z (band = time step, the same steps; 'Period of the stacks' selects them, e.g. 1:365 or 2016-01-01:2016-12-31): one collocation per pixel over the steps where all three are valid (a nodata, NaN or infinite value drops that step's triplet only; NON_FINITE_VALUES counts the infinite ones). The output raster (OUTPUT) has 19 bands on the grid of X; Y and Z on another grid or CRS are aligned to it with the resampling method.
+• Table mode: a table or vector layer (INPUT_LAYER) with three numeric fields for X, Y and Z: one collocation per group of the group field (e.g. the station; features with a NULL group form the group "(none)"), or one for all features without it; the output table (OUTPUT_TABLE) has one row per group. A feature with a NULL or NaN value is skipped and counted in SKIPPED.
+'Names of X, Y, Z' gives the datasets' names for the report and the band descriptions (default: the layer or field names). The products may have different units and gains: 'Scale the errors to the units of' (SCALE_TO) picks the dataset in whose units the scaled errors are given.
 
-With the covariances σ over the n triplets (denominator n − 1): error variance σ²_εX = σ²_X − σ_XY·σ_XZ/σ_YZ (and cyclic for Y and Z), in the dataset's own units²; error std = √σ²_ε; R²_X = σ_XY·σ_XZ/(σ²_X·σ_YZ), r_truth = √R² (correlation with the truth); SNR_X = 10·log10((σ_XY·σ_XZ/σ_YZ)/σ²_εX) dB (signal over error variance). The datasets may have different units and gains: the scaling factor of a dataset puts its anomalies into the units of SCALE_TO's dataset (1 for SCALE_TO itself; with SCALE_TO X: s_Y = σ_XZ/σ_YZ, s_Z = σ_XY/σ_YZ), and error_std_scaled = scaling · error std compares the three in those units.
+Masks, the first that applies, each counted (COLLOCATED_…, EMPTY_…, FEW_OBSERVATIONS_…, LOW_CORRELATION_…, NEGATIVE_VARIANCE_…; _PIXELS for stacks, _GROUPS for tables): no triplet; fewer triplets than 'Triplets a collocation needs' (MIN_OBSERVATIONS, default 30); a pairwise Pearson r below 'Minimum pairwise correlation' (MIN_CORRELATION, default 0.2, as Lv et al. §3.3) or undefined; a negative error variance. Masked pixels are nodata in bands 1–18 and have their n in band 19; masked groups have empty values.
+Output bands: 1–3 error_variance, 4–6 error_std, 7–9 error_std_scaled, 10–12 snr_db, 13–15 r_truth, 16–18 scaling, each for X, Y, Z in turn, 19 n. Table columns: group, n, status, r_xy, r_xz, r_yz, then error_variance_x … scaling_z. MEDIAN_ERROR_STD_X … MEDIAN_SNR_DB_Z are the medians over the collocated groups (tables) or over a random sample of at most 'Pixels in the report's box plots and medians at most' collocated pixels chosen with the seed (stacks), the same sample as the report's box plots. The HTML report (OUTPUT_REPORT) holds the mask counts, the medians, and box plots of the scaled error standard deviations and of the correlations with the truth per dataset (as Lv et al. Fig. 8).
 
-Masks, the first that applies, each counted (COLLOCATED_…, EMPTY_…, FEW_OBSERVATIONS_…, LOW_CORRELATION_…, NEGATIVE_VARIANCE_…; _PIXELS for stacks, _GROUPS for tables): no triplet; fewer than MIN_OBSERVATIONS triplets (default 30); a pairwise Pearson r below MIN_CORRELATION (default 0.2, paper 003 §3.3) or undefined; a negative error variance. Masked pixels are nodata in bands 1–18 and have their n in band 19; masked groups have empty values.
-OUTPUT bands: 1–3 error_variance, 4–6 error_std, 7–9 error_std_scaled, 10–12 snr_db, 13–15 r_truth, 16–18 scaling, each for X, Y, Z in turn, 19 n. OUTPUT_TABLE columns: group, n, status, r_xy, r_xz, r_yz, then error_variance_x … scaling_z.
-MEDIAN_ERROR_STD_X … MEDIAN_SNR_DB_Z are the medians over the collocated groups (tables) or over a random sample of at most MAX_PLOT_PIXELS collocated pixels chosen with SEED (stacks), the same sample as the report's box plots.
-
-OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of the error standard deviations scaled to SCALE_TO and of the correlations with the truth per dataset (paper 003 Fig. 8).
+Equations (Lv et al. 2021, §2.2.1; extended triple collocation, McColl et al. 2014), with the covariances σ over the n triplets (denominator n − 1): error variance σ²_εX = σ²_X − σ_XY·σ_XZ/σ_YZ (and cyclic for Y and Z), in the dataset's own units²; error std = √σ²_ε; R²_X = σ_XY·σ_XZ/(σ²_X·σ_YZ), r_truth = √R² (the correlation with the truth); SNR_X = 10·log10((σ_XY·σ_XZ/σ_YZ)/σ²_εX) dB (signal over error variance). The scaling factor of a dataset puts its anomalies into the units of SCALE_TO's dataset (1 for that dataset; with SCALE_TO X: s_Y = σ_XZ/σ_YZ, s_Z = σ_XY/σ_YZ), and error_std_scaled = scaling · error std compares the three in those units.
 """
+    REFERENCE_KEYS = ("lv2021", "mccoll2014")
+    TAGS = ("triple collocation", "extended triple collocation", "TC", "error variance", "SNR",
+            "uncertainty", "validation", "stack", "soil moisture products")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
-        return self.tr(self.HELP).strip() + "\n\n" + self.tr(STACK_OUTPUT_HELP)
+    HELP_APPENDIX = STACK_OUTPUT_HELP
 
     def define_parameters(self):
         for key, ordinal in zip(self.STACKS, ("first", "second", "third")):
-            self.add_stack_input(key, self.tr("{}: the {} product's stack (or use the table "
-                                              "below)").format(key, ordinal), optional=True)
+            self.add_stack_input(key, self.tr("Stack mode: {}, the {} product's stack")
+                                 .format(key, ordinal), optional=True)
         period = QgsProcessingParameterString(
-            self.PERIOD, self.tr("Period of the stacks (empty: every band)"), optional=True)
+            self.PERIOD, self.tr("Stack mode: period (empty: every band; e.g. 1:365 or "
+                                 "2016-01-01:2016-12-31)"), optional=True)
         period.setHelp(self.tr(PERIOD_HELP))
         self.addParameter(period)
 
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Triplets: table or vector layer (or use the stacks "
-                                      "above)"), [QgsProcessing.TypeVector], optional=True))
+            self.INPUT_LAYER, self.tr("Table mode: triplets table or vector layer (leave "
+                                      "empty to use the stacks)"), [QgsProcessing.TypeVector],
+            optional=True))
         for key, name in zip(self.FIELDS, ("X", "Y", "Z")):
             self.addParameter(QgsProcessingParameterField(
-                key, self.tr("{} field").format(name), parentLayerParameterName=self.INPUT_LAYER,
-                type=QgsProcessingParameterField.Numeric, optional=True))
+                key, self.tr("Table mode: {} field").format(name),
+                parentLayerParameterName=self.INPUT_LAYER,
+                type=QgsProcessingParameterField.Any, optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.GROUP_FIELD, self.tr("Group field (one collocation per group, e.g. station)"),
+            self.GROUP_FIELD, self.tr("Table mode: group field (one collocation per group, "
+                                      "e.g. station)"),
             parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
             optional=True))
 
@@ -141,7 +145,8 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
         self.add_number(self.MIN_OBSERVATIONS, self.tr("Triplets a collocation needs"), 30,
                         minimum=3, maximum=1000000000, integer=True)
         unit = QgsProcessingParameterString(
-            self.UNIT, self.tr("Unit of SCALE_TO's dataset, for the report (e.g. m³/m³)"),
+            self.UNIT, self.tr("Unit of the dataset the errors are scaled to, for the report "
+                               "(e.g. m³/m³)"),
             optional=True)
         unit.setHelp(self.tr("Shown in the report; not used in the computation."))
         self.addParameter(unit)
@@ -167,6 +172,11 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Triple collocation (stacks: 19 bands)"), optional=True,
             createByDefault=True))
+        # One band of the 19, never an RGB of three: X's error std in SCALE_TO's units, the
+        # number paper 003 Fig. 8 compares.
+        self.declare_output_style(self.OUTPUT, OutputStyle(
+            "error", "scaled error std of X", band=DATASET_FIELDS.index("error_std_scaled")
+            * len(DATASETS) + 1))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT_TABLE, self.tr("Triple collocation per group (table)"),
             QgsProcessing.TypeVector, optional=True, createByDefault=True))
@@ -193,8 +203,8 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
                 f"give three, for X, Y and Z in turn, or leave it empty.")
         if self.uses_vector_layer(parameters):
             if self.has_value(parameters, self.PERIOD):
-                feedback.reportError(f"{self.PERIOD} is used with stacks only; every row of the "
-                                     f"table is collocated.", fatalError=False)
+                push_warning(feedback, f"{self.PERIOD} is used with stacks only; every row of "
+                                       f"the table is collocated.")
             table, field_names = self.table_triplets(parameters, context, feedback)
             return {self.TABLE: table, self.NAMES: names or field_names}
         missing = [key for key in self.STACKS if not self.has_value(parameters, key)]
@@ -237,7 +247,8 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
                     f"{other}; triple collocation needs three datasets with independent errors. "
                     f"Choose three different fields.")
         columns, groups = self.read_columns(
-            source, indices, self.group_field_index(parameters, context, source), feedback)
+            source, list(zip(self.FIELDS, indices)),
+            self.group_field_index(parameters, context, source), feedback)
         table = dict(zip(DATASETS, columns))
         if groups is not None:
             table["groups"] = groups
@@ -255,13 +266,21 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         request = self.build_request(parameters, context, feedback)
-        outputs = run_smr(self.COMMAND, request, feedback)
-        results = self.write_report(parameters, context, request, outputs)
+        outputs = self.run_core(request, parameters, context, feedback)
+        results = self.write_report(parameters, context, request, outputs, feedback)
         if self.TABLE in request:
             results[self.OUTPUT] = None
             results[self.OUTPUT_TABLE] = self.write_group_table(
                 parameters, context, outputs.get("GROUPS") or [])
         return results
+
+    def output_style(self, key, path, parameters, context):
+        names = parse_names(self.parameterAsString(parameters, self.NAMES, context))
+        x_name = names[0] if names else self.parameterAsRasterLayer(
+            parameters, self.X, context).name()
+        unit = self.parameterAsString(parameters, self.UNIT, context).strip()
+        return super().output_style(key, path, parameters, context)._replace(
+            name=f"scaled error std of X ({x_name})", unit=unit)
 
     def write_group_table(self, parameters, context, groups):
         """OUTPUT_TABLE, one geometryless row per group; its destination, or None if not asked."""
@@ -349,10 +368,11 @@ OUTPUT_REPORT is an HTML report: the mask counts, the medians, and box plots of 
         report.heading("Errors and correlations with the truth (paper 003 Fig. 8)")
         if collocated:
             report.box_plots([
-                (f"Error std scaled to {scale_to.upper()}", f"Error std{unit_suffix(unit)}",
+                (f"Error std scaled to {scale_to.upper()}",
+                 f"Error std{axis_unit(unit) if unit else f' (units of {scale_to.upper()})'}",
                  [(label, (values.get("error_std_scaled") or {}).get(dataset) or [])
                   for dataset, label in zip(DATASETS, labels)]),
-                ("Correlation with the truth", "r_truth",
+                ("Correlation with the truth", f"r_truth{DIMENSIONLESS}",
                  [(label, (values.get("r_truth") or {}).get(dataset) or [])
                   for dataset, label in zip(DATASETS, labels)]),
             ], f"Error standard deviations in the units of {scale_to.upper()} ({scale_name}) "

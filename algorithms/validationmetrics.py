@@ -14,14 +14,21 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .report import HtmlReport, METRIC_KEYS, ScatterPanel, metrics_from_outputs
+from .report import (
+    HtmlReport,
+    METRIC_KEYS,
+    ScatterPanel,
+    metrics_from_outputs,
+    unit_mismatch,
+    unit_mismatch_warning,
+)
 from .samples import LearningAlgorithm
 
 
 class ValidationMetrics(LearningAlgorithm):
     NAME = "validationmetrics"
     DISPLAY_NAME = "Validation metrics (estimate vs reference)"
-    GROUP_ID = "machinelearning"
+    GROUP_ID = "validation"
     COMMAND = "validationmetrics"
 
     ESTIMATE_FIELD = "ESTIMATE_FIELD"
@@ -40,36 +47,43 @@ class ValidationMetrics(LearningAlgorithm):
     SAMPLE_RASTERS = (ESTIMATE, REFERENCE_RASTER)
 
     HELP = """
-Compares an estimate (e.g. retrieved soil moisture) with a reference (in-situ probes, another product) as papers 001 (eq. 1–3) and 003 (§2.2.2) do, and writes an HTML report: the metrics table, a table per group when GROUP_FIELD is set, and a scatter plot with the 1:1 line.
+Measures how well an estimate (e.g. a soil-moisture map or a network's output) agrees with a reference (in-situ probes, another product): correlation, RMSE, ubRMSE, bias, MAE and Nash–Sutcliffe efficiency, with an HTML report. Use it to validate a retrieval against stations, or one product against another.
 
-Pairs, from exactly one of:
-• a vector layer (INPUT_LAYER): ESTIMATE_FIELD and REFERENCE_FIELD are numeric fields of each feature; GROUP_FIELD optionally names each pair's group (e.g. the station) for the per-group table (pairs with a NULL group form the group "(none)");
-• two rasters, ESTIMATE and REFERENCE_RASTER: every pixel where both are valid is a pair. A raster on another grid or CRS is aligned to the grid of ESTIMATE (advanced REFERENCE: or of REFERENCE_RASTER) with RESAMPLING, and the log says which one was; nearest keeps a coarse reference's own values.
-A pair with a NULL, NaN, infinite or nodata value, or a pixel outside the other raster, is skipped and counted in SKIPPED.
+The pairs come from one of two sources, which is why the dialog shows every pair input as optional: fill in one group, leave the other empty.
+• Vector mode: 'Vector mode: pairs layer' (INPUT_LAYER) with its numeric 'estimate field' (ESTIMATE_FIELD) and 'reference field' (REFERENCE_FIELD) are required; the 'group field' (GROUP_FIELD) adds a table per group, e.g. per station (pairs with a NULL group form the group "(none)").
+• Raster mode: 'Raster mode: estimate raster' (ESTIMATE) and 'Raster mode: reference raster' (REFERENCE_RASTER) are required; every pixel where both are valid is a pair. A raster on another grid or CRS is aligned to the grid of the estimate (or, with the advanced 'Output grid taken from' (REFERENCE), of the reference) with the resampling method, and the log says which one was; nearest keeps a coarse reference's own values.
+A pair with a NULL, NaN, infinite or nodata value, or a pixel outside the other raster, is skipped and counted in SKIPPED. RMSE, ubRMSE, MAE and bias are in the unit of the values ('Unit of the values' names it in the report); r, R² and NSE have none. A metric that is undefined (fewer than 2 pairs, or a constant series for r and NSE) is left empty. The scatter plot shows at most 'Pairs shown in the scatter plot at most' pairs, chosen at random with the seed; the metrics use every pair. Above 2,000 pairs it shows their density (hexagons coloured by the number of pairs in each).
+Different units: when the typical magnitudes of estimate and reference (the medians of their absolute values; in raster mode over the plotted pairs) differ by a factor of 10 or more, e.g. ASCAT soil moisture in % saturation against probes in m³/m³, the report and the log warn, the report shows r and R² but not NSE, RMSE, ubRMSE, MAE and bias (their numbers are in a note), and the scatter plot gives each axis its own range. Rescale with smr:cdfmatching first, or convert the unit. A text field whose values are numbers (a CSV loaded without field types) is read as numbers; values that are not numbers are skipped and counted in the log.
 
-Metrics over the N valid pairs, d = estimate − reference: BIAS = mean(d) — positive means the estimate is too high (paper 001 uses reference − estimate, the opposite sign); RMSE = √mean(d²); UBRMSE = √(RMSE² − BIAS²); MAE = mean|d|; R, the Pearson correlation, and R2 = R²; NSE = 1 − Σd²/Σ(reference − mean reference)² (Nash–Sutcliffe efficiency, the "coefficient of determination"). A metric that is undefined (fewer than 2 pairs, or a constant series for R and NSE) is left empty. RMSE, UBRMSE, MAE and BIAS are in the unit of the values (UNIT, shown in the report).
-The scatter plot shows at most MAX_PLOT_PAIRS pairs, chosen at random with SEED; the metrics use every pair.
+Equations, over the N valid pairs with d = estimate − reference (Wang and Xu, eq. 1–3; Lv et al., §2.2.2): BIAS = mean(d): positive means the estimate is too high (Wang and Xu use reference − estimate, the opposite sign); RMSE = √mean(d²); UBRMSE = √(RMSE² − BIAS²); MAE = mean|d|; R, the Pearson correlation, and R2 = R²; NSE = 1 − Σd²/Σ(reference − mean reference)², the Nash–Sutcliffe efficiency (also called the coefficient of determination).
 """
+    REFERENCE_KEYS = ("wang2021", "lv2021")
+    TAGS = ("validation", "accuracy", "RMSE", "ubRMSE", "bias", "MAE", "correlation", "R²",
+            "NSE", "Nash–Sutcliffe", "in situ", "scatter plot")
 
     def define_parameters(self):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT_LAYER, self.tr("Pairs: vector layer (or use the rasters below)"),
+            self.INPUT_LAYER, self.tr("Vector mode: pairs layer (leave empty to use the "
+                                      "rasters of raster mode)"),
             [QgsProcessing.TypeVector], optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.ESTIMATE_FIELD, self.tr("Estimate field"),
+            self.ESTIMATE_FIELD, self.tr("Vector mode: estimate field"),
             parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+            type=QgsProcessingParameterField.Any, optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.REFERENCE_FIELD, self.tr("Reference field"),
+            self.REFERENCE_FIELD, self.tr("Vector mode: reference field"),
             parentLayerParameterName=self.INPUT_LAYER,
-            type=QgsProcessingParameterField.Numeric, optional=True))
+            type=QgsProcessingParameterField.Any, optional=True))
         group_field = QgsProcessingParameterField(
-            self.GROUP_FIELD, self.tr("Group field (a table per group, e.g. per station)"),
+            self.GROUP_FIELD, self.tr("Vector mode: group field (a table per group, e.g. per "
+                                      "station)"),
             parentLayerParameterName=self.INPUT_LAYER, type=QgsProcessingParameterField.Any,
             optional=True)
         self.addParameter(group_field)
-        self.add_raster_input(self.ESTIMATE, self.tr("Estimate raster"), optional=True)
-        self.add_raster_input(self.REFERENCE_RASTER, self.tr("Reference raster"), optional=True)
+        self.add_raster_input(self.ESTIMATE, self.tr("Raster mode: estimate raster"),
+                              optional=True)
+        self.add_raster_input(self.REFERENCE_RASTER, self.tr("Raster mode: reference raster"),
+                              optional=True)
         unit = QgsProcessingParameterString(
             self.UNIT, self.tr("Unit of the values, for the report (e.g. m³/m³)"), optional=True)
         unit.setHelp(self.tr("Shown on the report's axes and metrics; not used in the "
@@ -133,7 +147,8 @@ The scatter plot shows at most MAX_PLOT_PAIRS pairs, chosen at random with SEED;
                 f"is also {self.ESTIMATE_FIELD}; a field compared with itself agrees perfectly. "
                 f"Choose the field of the reference values.")
         (estimates, references), groups = self.read_columns(
-            source, [estimate_index, reference_index],
+            source, [(self.ESTIMATE_FIELD, estimate_index),
+                     (self.REFERENCE_FIELD, reference_index)],
             self.group_field_index(parameters, context, source), feedback)
         pairs = {"estimate": estimates, "reference": references}
         if groups is not None:
@@ -156,22 +171,52 @@ The scatter plot shows at most MAX_PLOT_PAIRS pairs, chosen at random with SEED;
     def build_report(self, parameters, context, request, outputs):
         unit = self.parameterAsString(parameters, self.UNIT, context).strip()
         estimate_name, reference_name, origin = self.compared_names(parameters, context)
-        report = HtmlReport(f"Validation: {estimate_name} against {reference_name}")
+        report = HtmlReport(f"Validation of the estimate {estimate_name} against the reference "
+                            f"{reference_name}")
         report.paragraph(
             f"Estimate: {estimate_name}; reference: {reference_name} ({origin}). Pairs compared: "
             f"{outputs.get('N')}; skipped for a missing value: {outputs.get(self.SKIPPED)}.")
+        note = time_matching_note(estimate_name, reference_name)
+        if note:
+            report.paragraph(note, note=True)
+        # Vector mode: every pair read; raster mode: the core's random sample of the pairs.
+        pairs = request.get(self.PAIRS) or outputs.get("SAMPLE") or {}
+        mismatch = unit_mismatch(pairs.get("reference") or [], pairs.get("estimate") or [])
+        if mismatch:
+            report.warning(unit_mismatch_warning(mismatch, estimate_name, reference_name))
         report.heading("Metrics")
-        report.metrics_table([("All pairs", metrics_from_outputs(outputs))], "Pairs", unit)
+        units_differ = mismatch is not None
+        report.metrics_table([("All pairs", metrics_from_outputs(outputs))], "Pairs", unit,
+                             units_differ)
         groups = outputs.get("GROUPS")
         if groups:
             report.heading("Metrics per group")
-            report.metrics_table([(row.get("group"), row) for row in groups], "Group", unit)
+            report.metrics_table([(row.get("group"), row) for row in groups], "Group", unit,
+                                 units_differ)
         report.bias_convention()
 
         report.heading("Estimate against reference")
         sample = outputs.get("SAMPLE") or {}
         panel = ScatterPanel("All pairs", sample.get("reference", []),
                              sample.get("estimate", []), total=outputs.get("N") or 0)
-        report.scatter_plots([panel], f"Reference {reference_name}",
-                             f"Estimate {estimate_name}", unit)
+        report.scatter_plots([panel], f"Reference: {reference_name}",
+                             f"Estimate: {estimate_name}", unit, units_differ)
         return report
+
+
+# The value fields of smr:timematching's pairs: "reference" there is the series whose times are
+# kept, which is often the satellite product, i.e. the estimate here.
+TIME_MATCHING_FIELDS = ("reference_value", "other_value")
+
+
+def time_matching_note(estimate_name, reference_name):
+    """A note when the pairs come from smr:timematching, whose field names say "reference" of a
+    series that may well be the estimate here; None otherwise."""
+    # Also reference_value_matched, the field smr:cdfmatching adds to those pairs.
+    if not any(name.startswith(field) for name in (estimate_name, reference_name)
+               for field in TIME_MATCHING_FIELDS):
+        return None
+    return (f"The field names come from smr:timematching, where reference_value holds the series "
+            f"whose times were kept (its REFERENCE_LAYER) and other_value the series matched to "
+            f"them; they do not say which one is the truth. Here {estimate_name} is compared as "
+            f"the estimate and {reference_name} as the reference.")

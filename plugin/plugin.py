@@ -1,6 +1,6 @@
 """The QGIS plugin class: it only registers and removes the Processing provider."""
 
-from qgis.core import QgsApplication
+from qgis.core import Qgis, QgsApplication
 
 from .provider import SmrProvider
 
@@ -19,6 +19,10 @@ class SmrPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS API name)
         self.initProcessing()
+        problem = self.provider.executable_problem
+        if problem and self.iface is not None:
+            # Stays until closed: without smr no algorithm can run.
+            self.iface.messageBar().pushMessage("SMR", problem, Qgis.Critical, 0)
 
     def unload(self):
         if self.provider is not None:

@@ -46,6 +46,8 @@ observed σ⁰.
 
 Every model input with a default is passed to its children as coalesce(@INPUT, default): QGIS 3.22
 fills in a model input's default only in the dialog, not in qgis_process or processing.run.
+Every mandatory child parameter the builders leave unset is written with its algorithm's default
+(write_child_defaults), so that the models pass QGIS's own validation (the Modeler's Validate).
 """
 
 import argparse
@@ -109,11 +111,8 @@ _headless_environment()
 
 from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsApplication,
-    QgsColorRampShader,
     QgsContrastEnhancement,
     QgsCoordinateReferenceSystem,
-    QgsGradientColorRamp,
-    QgsGradientStop,
     QgsGraduatedSymbolRenderer,
     QgsMarkerSymbol,
     QgsProcessing,
@@ -122,6 +121,7 @@ from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsProcessingModelChildParameterSource,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -131,22 +131,12 @@ from qgis.core import (  # noqa: E402 (the environment must be set first)
     QgsProcessingParameterRasterLayer,
     QgsProject,
     QgsRasterLayer,
-    QgsRasterShader,
     QgsReferencedRectangle,
     QgsRendererRange,
     QgsSingleBandGrayRenderer,
-    QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QDateTime, QPointF, Qt  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
-
-# Soil moisture 0-0.5 m³/m³, dry brown to wet blue-green (ColorBrewer BrBG, 5 classes).
-SOIL_MOISTURE_COLOURS = [
-    (0.0, "#a6611a"), (0.125, "#dfc27d"), (0.25, "#f5f5f5"), (0.375, "#80cdc1"), (0.5, "#018571")]
-# Vegetation water content 0-1.5 kg/m², pale to dark green (ColorBrewer Greens).
-VWC_COLOURS = [(0.0, "#edf8e9"), (0.5, "#bae4b3"), (1.0, "#31a354"), (1.5, "#006d2c")]
-
 
 # --- the models -----------------------------------------------------------------------------
 
@@ -668,7 +658,12 @@ RECONSTRUCTION_COUNTS = (
     ("CELLS", "grid cells"), ("TRAINED_CELLS", "cells with a network"),
     ("SKIPPED_CELLS", "cells with fewer than MIN_PAIRS pairs"),
     ("FAILED_CELLS", "cells whose training failed"),
-    ("EXCLUDED_BY_PRECIPITATION", "pairs left out by the precipitation threshold"))
+    ("EXCLUDED_BY_PRECIPITATION", "pairs left out by the precipitation threshold"),
+    ("EXTRAPOLATED_STEPS", "steps with an input outside the cell's training range"),
+    ("MASKED_STEPS", "extrapolated steps set to nodata"),
+    ("CLAMPED_STEPS", "steps set to a clamp bound"))
+# The sample SMAP spans 0.01-0.6 m³/m³; a reconstruction beyond 0-0.6 is no soil moisture.
+PAPER001_CLAMP_MIN, PAPER001_CLAMP_MAX = 0.0, 0.6
 RECONSTRUCTION_MEANS = (("TRAIN", "training"), ("TEST", "test"), ("ALL", "overall"))
 
 
@@ -737,6 +732,11 @@ def build_paper001_model():
         "TRAINING_PERIOD", "all"))
     reconstruct.addParameterSources("HIDDEN", _from_child("sweep", "BEST_SETTING"))
     reconstruct.addParameterSources("SEED", _from_input_or_default("SEED", DEFAULT_SEED))
+    # Days whose inputs lie outside what a cell's network saw (frozen ground, where SMAP has no
+    # value to learn from) are extrapolations: masked rather than mapped.
+    reconstruct.addParameterSources("MASK_EXTRAPOLATED", _static(True))
+    reconstruct.addParameterSources("CLAMP_MIN", _static(PAPER001_CLAMP_MIN))
+    reconstruct.addParameterSources("CLAMP_MAX", _static(PAPER001_CLAMP_MAX))
     outputs = {
         "RECONSTRUCTED": _model_output("reconstruct", "OUTPUT", "RECONSTRUCTED",
                                        "Reconstructed soil moisture, band = day (m³/m³)"),
@@ -773,7 +773,10 @@ def build_paper001_model():
         "for each subset, 16 bands), the per-cell counts (valid pairs, pairs excluded by "
         "precipitation, training, validation and test samples) and the mean metrics. Nodata: a "
         "day with a predictor missing is nodata in the reconstruction; a skipped cell is nodata "
-        "in every output and counted.",
+        "in every output and counted. Days with an input outside the range a cell's network "
+        "was trained on (frozen ground, where SMAP has no value) are extrapolations and are set "
+        "to nodata (MASKED_STEPS); the rest is kept within "
+        f"{PAPER001_CLAMP_MIN:g}-{PAPER001_CLAMP_MAX:g} m³/m³ (CLAMPED_STEPS).",
         parameter_help))
     return model
 
@@ -1034,8 +1037,39 @@ MODELS = (
 )
 
 
+def write_child_defaults(model):
+    """Write the algorithm's default for every mandatory parameter a child leaves unset.
+
+    QGIS's model validation (the Modeler's Validate, QgsProcessingModelAlgorithm.validate()) calls
+    a child invalid when a mandatory parameter has no source, even one with a default (REFERENCE,
+    RESAMPLING, THREADS, …), and the Modeler draws the step red. The child would run with the same
+    default either way, so writing it changes no result; it also keeps the models valid when an
+    algorithm gains a parameter, with no list to maintain here. Sources the builders set are kept.
+    A mandatory parameter without a default is left unset, so validation still reports it.
+    """
+    for child in model.childAlgorithms().values():
+        algorithm = child.algorithm()
+        if algorithm is None:
+            continue  # check_model reports it
+        sources = child.parameterSources()
+        added = False
+        for definition in algorithm.parameterDefinitions():
+            if (definition.isDestination()
+                    or definition.flags() & (QgsProcessingParameterDefinition.FlagOptional
+                                             | QgsProcessingParameterDefinition.FlagHidden)
+                    or definition.name() in sources
+                    or definition.defaultValue() is None):
+                continue
+            child.addParameterSources(definition.name(), _static(definition.defaultValue()))
+            added = True
+        if added:
+            # childAlgorithms() returns copies: store the completed child back into the model.
+            model.setChildAlgorithm(child)
+
+
 def check_model(model, expected_outputs):
-    """Every child, parameter and model output resolves; the model has the expected file outputs.
+    """Every child, parameter and model output resolves; the model has the expected file outputs;
+    QGIS's validation passes.
 
     QGIS saves a child parameter or model output that its algorithm lacks without complaint; the
     first shows up as a value silently not passed, the second as a missing result, only when the
@@ -1054,6 +1088,11 @@ def check_model(model, expected_outputs):
             if algorithm.outputDefinition(output.childOutputName()) is None:
                 errors.append(f"{child_id}:{name}: {child.algorithmId()} has no output "
                               f"{output.childOutputName()}")
+    # The Modeler's own check (Model ▸ Validate Model): a model that fails it opens with red steps.
+    valid, issues = model.validate()
+    if not valid:
+        errors.extend(f"{model.name()}: QGIS validation: {re.sub(r'<[^>]+>', '', issue)}"
+                      for issue in issues)
     outputs = sorted(d.name() for d in model.destinationParameterDefinitions())
     if len(outputs) != expected_outputs:
         errors.append(f"{model.name()}: expected {expected_outputs} model outputs, got {outputs}")
@@ -1106,35 +1145,23 @@ def _grey(layer, minimum, maximum):
     layer.setRenderer(renderer)
 
 
-def _gradient(colours):
-    low, high = colours[0][0], colours[-1][0]
-    stops = [QgsGradientStop((value - low) / (high - low), QColor(colour))
-             for value, colour in colours[1:-1]]
-    return QgsGradientColorRamp(QColor(colours[0][1]), QColor(colours[-1][1]), False, stops)
-
-
-def _pseudocolour(layer, colours, unit):
-    ramp = QgsColorRampShader(colours[0][0], colours[-1][0])
-    ramp.setColorRampType(QgsColorRampShader.Interpolated)
-    ramp.setSourceColorRamp(_gradient(colours))
-    ramp.setColorRampItemList([
-        QgsColorRampShader.ColorRampItem(value, QColor(colour), f"{value:g} {unit}")
-        for value, colour in colours])
-    ramp.setClip(False)
-    shader = QgsRasterShader()
-    shader.setRasterShaderFunction(ramp)
-    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-    renderer.setClassificationMin(colours[0][0])
-    renderer.setClassificationMax(colours[-1][0])
-    layer.setRenderer(renderer)
-
-
 def _insitu_renderer(layer):
+    """The stations in the colours of the soil-moisture rasters (the plugin's one ramp), by class."""
+    from smr.algorithms.styles import (
+        DRY_TO_WET_COLOURS, SOIL_MOISTURE_MAXIMUM, SOIL_MOISTURE_MINIMUM, SOIL_MOISTURE_UNIT)
+
+    steps = len(DRY_TO_WET_COLOURS) - 1
+    width = (SOIL_MOISTURE_MAXIMUM - SOIL_MOISTURE_MINIMUM) / steps
+    # Class i takes the ramp's stop i, the colour rasters show at its lower bound.
+    bounds = [SOIL_MOISTURE_MINIMUM + index * width for index in range(steps + 1)]
+    classes = [(low, colour, high) for low, colour, high
+               in zip(bounds, DRY_TO_WET_COLOURS[:-1], bounds[1:])]
     ranges = []
-    for (low, colour), (high, _) in zip(SOIL_MOISTURE_COLOURS, SOIL_MOISTURE_COLOURS[1:]):
+    for low, colour, high in classes:
         symbol = QgsMarkerSymbol.createSimple({
             "name": "circle", "color": colour, "outline_color": "#000000", "size": "3"})
-        ranges.append(QgsRendererRange(low, high, symbol, f"{low:g} – {high:g} m³/m³"))
+        ranges.append(QgsRendererRange(low, high, symbol,
+                                       f"{low:.3g} – {high:.3g} {SOIL_MOISTURE_UNIT}"))
     # The last class also takes values above 0.5.
     ranges[-1].setUpperValue(1.0)
     layer.setRenderer(QgsGraduatedSymbolRenderer("sm_insitu", ranges))
@@ -1175,10 +1202,13 @@ def build_project(data_dir, models):
         raise SystemExit(f"cannot load {data_dir / 'insitu.gpkg'}")
     _insitu_renderer(insitu)
 
+    # The styles the algorithms give their outputs, so truth and retrievals look alike.
+    from smr.algorithms.styles import style_layer
+
     truth_sm = raster("truth_soil_moisture.tif", "Truth soil moisture (m³/m³)")
-    _pseudocolour(truth_sm, SOIL_MOISTURE_COLOURS, "m³/m³")
+    style_layer(truth_sm, "soil_moisture")
     truth_vwc = raster("truth_vwc.tif", "Truth vegetation water content (kg/m²)")
-    _pseudocolour(truth_vwc, VWC_COLOURS, "kg/m²")
+    style_layer(truth_vwc, "vwc")
     truth_soil_vv = raster("truth_sigma_soil_vv_db.tif", "Truth soil σ⁰ VV (dB, C + D·SM)")
     _grey(truth_soil_vv, -20.0, -5.0)
     truth_soil_vh = raster("truth_sigma_soil_vh_db.tif", "Truth soil σ⁰ VH (dB, C + D·SM)")
@@ -1291,6 +1321,7 @@ def main():
     models = []
     for builder, file_name, expected_outputs in MODELS:
         model = builder()
+        write_child_defaults(model)
         outputs = check_model(model, expected_outputs)
         model_file = HERE / file_name
         if not model.toFile(str(model_file)):

@@ -123,3 +123,16 @@ def test_a_higher_precipitation_threshold_excludes_fewer_pairs(qgis_env, series_
     higher = helpers.run_model_results(
         qgis_env, MODEL, arguments(scene_dir, tmp_path, SEED=3, PRECIPITATION_THRESHOLD=17.5))
     assert higher["reconstruct:EXCLUDED_BY_PRECIPITATION"] < results["reconstruct:EXCLUDED_BY_PRECIPITATION"]
+
+
+def test_extrapolated_days_are_masked_and_the_rest_stays_within_the_clamp(run):
+    _, output_dir, results = run
+    reconstructed, _ = helpers.read_stack(output_dir / "reconstructed.tif")
+    extrapolated = results["reconstruct:EXTRAPOLATED_STEPS"]
+    # The scene's frozen days lie outside what every network saw: the model masks them all.
+    assert extrapolated > 0
+    assert results["reconstruct:MASKED_STEPS"] == extrapolated
+    assert int(np.count_nonzero(~np.isfinite(reconstructed))) >= extrapolated
+    kept = reconstructed[np.isfinite(reconstructed)]
+    # The bounds are stored as Float32 like every value of the stack.
+    assert kept.min() >= np.float32(0.0) and kept.max() <= np.float32(0.6)

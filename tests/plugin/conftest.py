@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def _prepare_headless_environment():
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     os.environ["QGIS_CUSTOM_CONFIG_PATH"] = str(profile)
+    # The bridge saves each full request here (its log line shortens long lists); the tests read
+    # what was sent from there (RecordingFeedback.request_sent).
+    os.environ["SMR_DEBUG_REQUESTS"] = str(scratch / "requests")
 
 
 _prepare_headless_environment()
@@ -92,6 +96,35 @@ def run_algorithm(qgis_app, smr_executable):
         return processing.run(f"smr:{name}", parameters, feedback=feedback)
 
     return run
+
+
+# The bridge (plugin/bridge.py) and stand-ins for smr that play a part of its protocol, for the
+# bridge's tests (test_bridge.py, test_bridge_log.py).
+@pytest.fixture
+def bridge(qgis_app):
+    from smr.plugin import bridge as bridge_module
+
+    return bridge_module
+
+
+@pytest.fixture
+def fake_smr(tmp_path, monkeypatch):
+    """Install a Python script as SMR_EXECUTABLE; the body sees `command` and `params`."""
+
+    def install(body):
+        script = tmp_path / "fake_smr"
+        script.write_text("#!/usr/bin/python3\n" + textwrap.dedent("""\
+            import json, os, signal, sys, time
+            command = sys.argv[1]
+            params = json.loads(sys.stdin.read())
+            def emit(**message):
+                print(json.dumps(message), flush=True)
+            """) + textwrap.dedent(body))
+        script.chmod(0o755)
+        monkeypatch.setenv("SMR_EXECUTABLE", str(script))
+        return script
+
+    return install
 
 
 @pytest.fixture

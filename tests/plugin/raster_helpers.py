@@ -105,6 +105,7 @@ class RecordingFeedback(QgsProcessingFeedback):
     def __init__(self):
         super().__init__()
         self.infos = []
+        self.warnings = []
         self.errors = []
         self.commands = []
         self.progress = []
@@ -115,6 +116,10 @@ class RecordingFeedback(QgsProcessingFeedback):
         self.infos.append(info)
         super().pushInfo(info)
 
+    def pushWarning(self, warning):  # noqa: N802 (QGIS API name)
+        self.warnings.append(warning)
+        super().pushWarning(warning)
+
     def reportError(self, error, fatalError=False):  # noqa: N802,N803 (QGIS API names)
         self.errors.append(error)
         super().reportError(error, fatalError)
@@ -124,12 +129,17 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().pushCommandInfo(info)
 
     def log_text(self):
-        return "\n".join(self.infos + self.errors)
+        return "\n".join(self.infos + self.warnings + self.errors)
 
     def request_sent(self):
-        """The JSON parameters of the last smr call, from the bridge's command line
-        `smr <command> <<< '<json>'`."""
-        executable, command, here_string, request = shlex.split(self.commands[-1])
+        """The JSON parameters of the last smr call, from the file of the bridge's command line
+        `smr <command> <file>` (conftest sets SMR_DEBUG_REQUESTS, so that long lists are saved in
+        full) or from the request of `smr <command> <<< '<json>'`."""
+        words = shlex.split(self.commands[-1])
+        if len(words) == 3:
+            with open(words[2], encoding="utf-8") as stream:
+                return json.load(stream)
+        executable, command, here_string, request = words
         assert here_string == "<<<"
         return json.loads(request)
 

@@ -59,14 +59,15 @@ def images_in(report_path):
 
 # --- the algorithms as QGIS shows them ------------------------------------------------------------
 
-def test_learning_algorithms_are_in_the_machine_learning_group(qgis_app):
+def test_training_is_machine_learning_and_validation_metrics_is_validation(qgis_app):
     registry = QgsApplication.processingRegistry()
-    for algorithm_id in ("smr:trainmlp", "smr:validationmetrics"):
+    for algorithm_id, group in (("smr:trainmlp", "Machine learning"),
+                                ("smr:validationmetrics", "Validation")):
         created = registry.createAlgorithmById(algorithm_id)
         assert created is not None, algorithm_id
-        assert created.group() == "Machine learning" and not created.icon().isNull()
+        assert created.group() == group and not created.icon().isNull()
         help_text = created.shortHelpString()
-        assert "estimate − reference" in help_text and "paper 001" in help_text
+        assert "estimate − reference" in help_text and "Wang and Xu" in help_text
         assert "positive means the estimate is too high" in help_text
         outputs = {output.name(): output.type() for output in created.outputDefinitions()}
         # An HTML file destination becomes an HTML output, which QGIS opens in the Results Viewer.
@@ -391,7 +392,7 @@ def test_validation_of_an_offset_estimate_on_points(run_algorithm, tmp_path):
                             "R2": 1.0, "N": 6}, tolerance=1e-7)
     assert result["SKIPPED"] == 1
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "Validation: sm_estimate against sm_probe" in text
+    assert "Validation of the estimate sm_estimate against the reference sm_probe" in text
     assert "bias (m³/m³)" in text and "bias = mean(estimate − reference)" in text
     assert len(images_in(tmp_path / "report.html")) == 1
 
@@ -483,7 +484,10 @@ def test_validation_with_a_text_field(run_without_core, tmp_path):
     message = error_of(run_without_core, "validationmetrics", {
         "INPUT_LAYER": layer, "ESTIMATE_FIELD": "estimate", "REFERENCE_FIELD": "probe",
         **report_output(tmp_path)})
-    assert "Invalid value for REFERENCE_FIELD ('probe')" in message and "not numeric" in message
+    # A text field is read as numbers (a CSV without field types); these are none.
+    assert "Invalid value for REFERENCE_FIELD ('probe')" in message
+    assert "none of its 2 values is a number (e.g. 'a', 'b')" in message
+    assert "detectTypes=yes" in message
 
 
 def test_validation_with_both_or_no_pair_sources(run_without_core, estimate_and_probe,
@@ -526,3 +530,38 @@ def test_report_escapes_text_and_marks_undefined_metrics(qgis_app, tmp_path):
     assert "All: estimate against reference" in text and len(images_in(path)) == 1
     assert not (tmp_path / "report.html.part").exists()
 
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["vector", "raster"])
+def test_progress_moves_through_reading_training_and_the_report(run_algorithm, sample_points,
+                                                               sample_rasters, tmp_path, mode):
+    from smr.algorithms.samples import CORE_END, READING_END
+
+    # MAX_FAIL 0: both restarts run all 100 epochs, each a step of the bar.
+    network = {**SMALL_NETWORK, "MAX_FAIL": 0, "RESTARTS": 2}
+    if mode == "vector":
+        parameters = training_parameters(sample_points, tmp_path, **network)
+    else:
+        vv, ndvi, soil_moisture = sample_rasters
+        parameters = {"INPUT_RASTERS": [vv, ndvi], "TARGET_RASTER": soil_moisture,
+                      **training_outputs(tmp_path), **network}
+    feedback = RecordingFeedback()
+    result = run_algorithm("trainmlp", parameters, feedback)
+    assert result["EPOCHS_RUN"] == 100
+
+    progress = feedback.progress
+    assert progress == sorted(progress), "the bar went back"
+    assert progress[-1] == 100.0
+    # Before, the core's 0–100 % of training started over after a reading loop (or a raster
+    # scan) that had filled the bar: it sat at 100 % while the network trained.
+    training = {value for value in progress if READING_END < value < CORE_END}
+    assert len(training) >= 50, sorted(training)
+    if mode == "vector":
+        assert READING_END in progress  # the features are read before the core starts
+    else:
+        # The core's raster scan is the first tenth of its span, training the rest.
+        scan_end = READING_END + 0.1 * (CORE_END - READING_END)
+        assert any(READING_END < value <= scan_end for value in progress)
+        assert len({value for value in progress if scan_end < value < CORE_END}) >= 50

@@ -61,7 +61,7 @@ def test_groups_help_and_parameters(qgis_app):
     assert (cdf.parameterDefinition("PERCENTILES").defaultValue(),
             cdf.parameterDefinition("MIN_OBSERVATIONS").defaultValue()) == (21, 20)
     help_text = cdf.shortHelpString()
-    for expected in ("y = μ_ref + (x − μ_src)·σ_ref/σ_src", "paper 001", "_matched", "numpy",
+    for expected in ("y = μ_ref + (x − μ_src)·σ_ref/σ_src", "Wang and Xu", "_matched", "numpy",
                      "CONSTANT_PIXELS", "−9999"):
         assert expected in help_text, expected
     outputs = {output.name(): output.type() for output in cdf.outputDefinitions()}

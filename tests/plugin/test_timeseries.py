@@ -43,7 +43,7 @@ def test_groups_help_and_parameters(qgis_app):
     bti = algorithm("smr:backscattertimeindex")
     assert bti.group() == "Radar" and not bti.icon().isNull()
     help_text = bti.shortHelpString()
-    for expected in ("paper 003", "BTI_t = (σ⁰_t − min_t σ⁰)/(max_t σ⁰ − min_t σ⁰)",
+    for expected in ("Lv et al.", "BTI_t = (σ⁰_t − min_t σ⁰)/(max_t σ⁰ − min_t σ⁰)",
                      "FLAT_PIXELS", "SPARSE_PIXELS", "EMPTY_PIXELS", "−9999", "gap"):
         assert expected in help_text, expected
     assert bti.parameterDefinition("INPUT").type() == "raster"
@@ -56,7 +56,7 @@ def test_groups_help_and_parameters(qgis_app):
         created = algorithm(algorithm_id)
         assert created.group() == "Machine learning"
         help_text = created.shortHelpString()
-        assert "paper 001" in help_text.lower() or "Paper 001" in help_text
+        assert "Wang and Xu" in help_text
         assert "estimate − " in help_text and "opposite sign" in help_text
         assert created.parameterDefinition("THREADS").flags() \
             & QgsProcessingParameterDefinition.FlagAdvanced
@@ -279,7 +279,7 @@ def test_reconstruction_periods_and_precipitation(run_algorithm, tmp_path):
     result = run_algorithm("pixelwisereconstruction", stacks.reconstruction(
         PRECIPITATION=stacks.precipitation, PRECIPITATION_THRESHOLD=8.75, MIN_PAIRS=30,
         TRAINING_PERIOD="1:50", PREDICTION_PERIOD=f"{DATES[50]}:{DATES[59]}",
-        COUNTS=str(tmp_path / "counts.tif")))
+        COUNTS=str(tmp_path / "counts.tif"), MASK_EXTRAPOLATED=False))
     assert (result["TRAINING_BANDS"], result["PREDICTION_BANDS"]) == ("1:50", "51:60")
     # Rain on days 1, 13, 25, 37 and 49 of the training period, in every cell.
     assert result["EXCLUDED_BY_PRECIPITATION"] == 5 * 4
@@ -290,6 +290,91 @@ def test_reconstruction_periods_and_precipitation(run_algorithm, tmp_path):
     assert np.sqrt(((values - stacks.truth[50:]) ** 2).mean()) < 0.02
     counts = read_stack(tmp_path / "counts.tif")[0]
     assert (counts[0] == 50).all() and (counts[1] == 5).all() and (counts[2:].sum(0) == 45).all()
+
+
+def test_reconstruction_limits_defaults(qgis_app):
+    reconstruction = algorithm("smr:pixelwisereconstruction")
+    # For a soil-moisture target (core/README.md says why): no extrapolated step, nothing below 0.
+    assert reconstruction.parameterDefinition("MASK_EXTRAPOLATED").defaultValue() is True
+    assert reconstruction.parameterDefinition("CLAMP_MIN").defaultValue() == 0.0
+    assert reconstruction.parameterDefinition("CLAMP_MAX").defaultValue() is None
+    for key in ("CLAMP_MIN", "CLAMP_MAX"):
+        assert reconstruction.parameterDefinition(key).flags() \
+            & QgsProcessingParameterDefinition.FlagOptional
+    outputs = {output.name() for output in reconstruction.outputDefinitions()}
+    assert {"MASKED_STEPS", "CLAMPED_STEPS"} <= outputs
+    help_text = reconstruction.shortHelpString()
+    for expected in ("MASKED_STEPS", "CLAMPED_STEPS", "porosity", "frozen"):
+        assert expected in help_text, expected
+
+
+def outside_training_range(stacks, training_days):
+    """Per step after the training days and cell: whether a or b (as Float32, as the core reads
+    them) lies outside that cell's range over the training days."""
+    a, b = stacks.a.astype(np.float32), stacks.b.astype(np.float32)
+    outside = np.zeros(a[training_days:].shape, dtype=bool)
+    for values in (a, b):
+        seen = values[:training_days]
+        later = values[training_days:]
+        outside |= (later < seen.min(axis=0)) | (later > seen.max(axis=0))
+    return outside
+
+
+def test_reconstruction_masks_and_clamps(run_algorithm, tmp_path):
+    stacks = CellStacks(tmp_path)
+    period = {"TRAINING_PERIOD": "1:40", "PREDICTION_PERIOD": "41:60", "MIN_PAIRS": 30}
+    outside = outside_training_range(stacks, 40)
+    assert outside.sum() > 0
+
+    # The defaults, left out as a script or qgis_process would: masked, nothing below 0.
+    feedback = RecordingFeedback()
+    result = run_algorithm("pixelwisereconstruction", stacks.reconstruction(**period), feedback)
+    request = feedback.request_sent()
+    assert request["MASK_EXTRAPOLATED"] is True and request["CLAMP_MIN"] == 0.0
+    assert "CLAMP_MAX" not in request
+    values = read_stack(tmp_path / "reconstructed.tif")[0]
+    assert ((values == OUTPUT_NODATA) == outside).all()
+    assert result["MASKED_STEPS"] == result["EXTRAPOLATED_STEPS"] == outside.sum()
+    assert result["CLAMPED_STEPS"] == 0  # the target, 0.05 to 0.35, is far from 0
+    masked = values
+
+    # Bounds inside the target's range: every kept step within them, those at a bound counted.
+    feedback = RecordingFeedback()
+    result = run_algorithm("pixelwisereconstruction", stacks.reconstruction(
+        CLAMP_MIN=0.15, CLAMP_MAX=0.25, MASK_EXTRAPOLATED=False, **period), feedback)
+    request = feedback.request_sent()
+    assert (request["CLAMP_MIN"], request["CLAMP_MAX"], request["MASK_EXTRAPOLATED"]) == (
+        0.15, 0.25, False)
+    values = read_stack(tmp_path / "reconstructed.tif")[0]
+    assert (values != OUTPUT_NODATA).all()
+    low, high = np.float32(0.15), np.float32(0.25)  # the Float32 output holds the bounds rounded
+    assert low <= values.min() and values.max() <= high
+    at_a_bound = int(((values == low) | (values == high)).sum())
+    assert result["CLAMPED_STEPS"] == at_a_bound > 0
+    assert result["MASKED_STEPS"] == 0 and result["EXTRAPOLATED_STEPS"] == outside.sum()
+    # The same networks: a step neither clamped nor masked holds what the masked run wrote.
+    neither = ~outside & (values > low) & (values < high)
+    assert neither.sum() > 0 and (values[neither] == masked[neither]).all()
+
+    # A bound cleared in the dialog (None) is no bound.
+    feedback = RecordingFeedback()
+    run_algorithm("pixelwisereconstruction", stacks.reconstruction(CLAMP_MIN=None, **period),
+                  feedback)
+    assert "CLAMP_MIN" not in feedback.request_sent()
+
+
+@pytest.mark.parametrize("bounds, expected", [
+    ({"CLAMP_MIN": 0.5, "CLAMP_MAX": 0.1}, ("CLAMP_MIN 0.5 is greater than CLAMP_MAX 0.1",)),
+    ({"CLAMP_MAX": float("inf")}, ("Incorrect parameter value for CLAMP_MAX",)),  # QGIS's check
+    ({"CLAMP_MIN": -1e39}, ("CLAMP_MIN is -1e+39", "Float32")),
+])
+def test_reconstruction_bad_bounds(run_algorithm, tmp_path, bounds, expected):
+    stacks = CellStacks(tmp_path)
+    message = error_of(run_algorithm, "pixelwisereconstruction",
+                       stacks.reconstruction(**bounds))
+    for phrase in expected:
+        assert phrase in message, message
+    assert not (tmp_path / "reconstructed.tif").exists()
 
 
 def test_reconstruction_threshold_without_precipitation(run_without_core, tmp_path):
