@@ -51,7 +51,7 @@ UNIT_DEPENDENT_METRICS = METRICS_WITH_UNIT + ("nse",)
 
 BIAS_CONVENTION = (
     "Sign convention: bias = mean(estimate − reference), so a positive bias means the estimate is "
-    "too high and a negative one that it is too low. Paper 001 uses the opposite sign "
+    "too high and a negative one that it is too low. Wang and Xu (2021) use the opposite sign "
     "(reference − estimate). ubRMSE = √(RMSE² − bias²); NSE = 1 − Σ(estimate − reference)² / "
     "Σ(reference − mean reference)². A dash marks a metric that is undefined (fewer than 2 pairs, "
     "or a constant series for r and NSE).")
@@ -385,7 +385,7 @@ class HtmlReport:
                 and 0 <= best_index < len(labels) else "no setting could be rated")
         self._figure(figure, f"Mean R (left axis) and mean RMSE{unit_suffix(unit)} (right axis) "
                              f"of the training, validation, test and overall samples against "
-                             f"the setting, as paper 001 Fig. 3; {best}.")
+                             f"the setting, as Fig. 3 of Wang and Xu (2021); {best}.")
 
     def bias_convention(self):
         self.paragraph(BIAS_CONVENTION, note=True)

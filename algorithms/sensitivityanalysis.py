@@ -264,7 +264,7 @@ Outputs: the runs (CSV, OUTPUT_CSV), one row per setting × repeat × subset: ax
             f"target's unit{unit_suffix(unit)}.", note=True)
         report.bias_convention()
 
-        report.heading("Accuracy against the setting (paper 001 Fig. 3)")
+        report.heading("Accuracy against the setting (Wang and Xu 2021, Fig. 3)")
         panels = [(title, [(setting.get(subset) or {}).get("r") for setting in settings],
                    [(setting.get(subset) or {}).get("rmse") for setting in settings])
                   for subset, _, title in SETTING_SUBSETS]

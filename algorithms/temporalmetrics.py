@@ -215,7 +215,7 @@ Equations, over the n pairs of a pixel (or of a step) with d = estimate − refe
                  "Mean of the filled points"),
                 (x_label, f"Spatial r{DIMENSIONLESS}"), level=outputs.get("MEAN_SPATIAL_R"),
                 y_limits=(-1.05, 1.05),
-                caption=f"Pearson r across the pixels at each time step (paper 003 §2.2.2); "
+                caption=f"Pearson r across the pixels at each time step (Lv et al. 2021, §2.2.2); "
                         f"filled points: p < {alpha:g}, whose mean is the dashed line; gaps: "
                         f"steps with fewer than {request[self.MIN_OBSERVATIONS]} valid pixels.")
             rows = [(str(step.get("date") or f"band {step.get('band')}"),

@@ -365,7 +365,7 @@ Equations (Lv et al. 2021, §2.2.1; extended triple collocation, McColl et al. 2
                          f"error std in the units of {scale_to.upper()} ({scale_name})"
                          f"{unit_suffix(unit)}.", note=True)
 
-        report.heading("Errors and correlations with the truth (paper 003 Fig. 8)")
+        report.heading("Errors and correlations with the truth (Lv et al. 2021, Fig. 8)")
         if collocated:
             report.box_plots([
                 (f"Error std scaled to {scale_to.upper()}",

@@ -51,6 +51,20 @@ PAPER000_TABLE2 = {"r2": 0.7220, "rmse": 0.0310, "mae": 0.0230}
 MAP_RMSE_AGREEMENT = 1e-4
 # Below it the soil is frozen: the target product has no value, so no network trains on it.
 FREEZING_K = 273.15
+PAPER001_MODEL = Path(__file__).resolve().parent.parent / "sample_projects" / \
+    "paper001_reconstruction.model3"
+
+
+def static_child_value(model_file, key):
+    """The fixed value a .model3 gives its child parameter KEY (the first child that sets it)."""
+    import xml.etree.ElementTree as ElementTree
+
+    for option in ElementTree.parse(model_file).iter("Option"):
+        if option.get("name") == key and option.get("type") == "List":
+            for value in option.iter("Option"):
+                if value.get("name") == "static_value":
+                    return float(value.get("value"))
+    raise SystemExit(f"{model_file} sets no fixed {key}")
 
 
 def read(path, like=None, resampling="bilinear"):
@@ -442,11 +456,20 @@ def summarise_paper001(data_dir, folder):
         "thawed_share": float(thawed[unseen].mean()),
         "target_coverage": float(np.isfinite(target[unseen][thawed[unseen]]).mean()),
         "reconstruction_coverage": float(np.isfinite(reconstructed[unseen][thawed[unseen]]).mean()),
+        "extrapolated_steps": results.get("reconstruct:EXTRAPOLATED_STEPS"),
+        "masked_steps": results.get("reconstruct:MASKED_STEPS"),
+        "clamped_steps": results.get("reconstruct:CLAMPED_STEPS"),
+        "range": [float(np.nanmin(reconstructed)), float(np.nanmax(reconstructed))],
+        "clamp": [static_child_value(PAPER001_MODEL, "CLAMP_MIN"),
+                  static_child_value(PAPER001_MODEL, "CLAMP_MAX")],
         "files": files,
     }
-    # The networks must beat the uncorrected model soil moisture they were given as an input.
-    summary["passed"] = (summary["reconstruction_vs_truth"]["rmse"]
-                         < summary["model_sm_vs_truth"]["rmse"])
+    # The networks must beat the uncorrected model soil moisture they were given as an input, and
+    # no value may lie outside the model's clamp (bounds stored as Float32, like the stack).
+    summary["passed"] = bool(summary["reconstruction_vs_truth"]["rmse"]
+                             < summary["model_sm_vs_truth"]["rmse"]
+                             and np.float32(summary["clamp"][0]) <= summary["range"][0]
+                             and summary["range"][1] <= np.float32(summary["clamp"][1]))
     return summary
 
 
@@ -476,6 +499,11 @@ def paper001_table(summary):
                      f"{row['n']:>10}")
     lines.append(f"coverage of those cell-days: target {summary['target_coverage']:.0%}, "
                  f"reconstruction {summary['reconstruction_coverage']:.0%}")
+    low, high = summary["clamp"]
+    lines.append(f"steps with an input outside the cell's training range: "
+                 f"{summary['extrapolated_steps']}, masked {summary['masked_steps']}; clamped to "
+                 f"{low:g}-{high:g} m³/m³: {summary['clamped_steps']}; the reconstruction spans "
+                 f"{summary['range'][0]:.3f}-{summary['range'][1]:.3f} m³/m³")
     frozen = summary["reconstruction_frozen_vs_truth"]
     if frozen["n"]:
         lines.append(f"frozen days (outside every network's training): reconstruction RMSE "
@@ -486,7 +514,7 @@ def paper001_table(summary):
               f"  counts: {files['counts']}", f"  sweep: {files['sweep_csv']}, {files['sweep_report']}"]
     verdict = "passed" if summary["passed"] else "FAILED"
     lines.append(f"check {verdict}: the reconstruction is closer to the truth than the model soil "
-                 f"moisture it was given")
+                 f"moisture it was given, and within {low:g}-{high:g} m³/m³")
     return "\n".join(lines)
 
 

@@ -229,7 +229,7 @@ def test_train_on_vector_samples(run_algorithm, sample_points, tmp_path):
     assert result["OUTPUT_REPORT"] == str(report)
     text = report.read_text(encoding="utf-8")
     for expected in ("<table class=\"metrics\">", "RMSE (m³/m³)", "ubRMSE (m³/m³)",
-                     "bias = mean(estimate − reference)", "Paper 001 uses the opposite sign",
+                     "bias = mean(estimate − reference)", "Wang and Xu (2021) use the opposite sign",
                      "Training curves", "Hidden layer 1", "4 neurons, tansig",
                      result["STOP_REASON"],
                      f"{result['TEST_RMSE']:.4g}"):

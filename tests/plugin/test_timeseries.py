@@ -461,7 +461,7 @@ def check_report(path, labels, best):
     text = path.read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', text)
     assert len(images) == 1  # the four panels of paper 001 Fig. 3, in one figure
-    for expected in ("paper 001 Fig. 3", "Mean R (left axis)", "shaded purple box",
+    for expected in ("Wang and Xu 2021, Fig. 3", "Mean R (left axis)", "shaded purple box",
                      "Training r", "Overall RMSE (m³/m³)", "bias = mean(estimate − reference)",
                      '<tr class="best"><th scope="row">' + best + "</th>"):
         assert expected in text, expected

@@ -368,7 +368,7 @@ def test_triple_collocation_of_stacks_against_hand_computed_values(run_algorithm
 
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     for expected_text in ("Triple collocation: nn, fy3c, geos5", "(COLLOCATED_PIXELS)",
-                          "(NEGATIVE_VARIANCE_PIXELS)", "X (nn)", "paper 003 Fig. 8",
+                          "(NEGATIVE_VARIANCE_PIXELS)", "X (nn)", "Lv et al. 2021, Fig. 8",
                           f"{result['MEDIAN_ERROR_STD_X']:.4g}",
                           "a sample of 2 of the 2 collocated pixels"):
         assert expected_text in text, expected_text
