@@ -17,6 +17,7 @@ from .references import PAPER_KEYS, REFERENCES, full_reference
 
 PROVIDER_ID = "smr"
 INDEX_PAGE = "index.html"
+STYLESHEET = "help.css"  # one stylesheet that every page links to
 
 # Parameter types as a user reads them (QgsProcessingParameterDefinition.type() otherwise).
 TYPE_NAMES = {
@@ -67,7 +68,8 @@ def page_name(algorithm):
 
 def _page(title, body):
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n<style>\n{STYLE}\n</style>\n</head>\n"
+            f"<title>{escape(title)}</title>\n"
+            f"<link rel=\"stylesheet\" href=\"{STYLESHEET}\">\n</head>\n"
             f"<body>\n{body}</body>\n</html>\n")
 
 
@@ -212,6 +214,7 @@ def expected_pages():
     algorithms = algorithm_instances()
     pages = {page_name(algorithm): algorithm_page(algorithm) for algorithm in algorithms}
     pages[INDEX_PAGE] = index_page(algorithms)
+    pages[STYLESHEET] = STYLE + "\n"
     return pages
 
 

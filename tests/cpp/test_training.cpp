@@ -76,6 +76,24 @@ double mse(const Mlp& network, const MatrixXd& inputs, const MatrixXd& targets) 
   return (network.predict(inputs) - targets).squaredNorm() / static_cast<double>(targets.size());
 }
 
+// Two predictor rasters a = x/(width/4) − 2 and b = y/height − 0.5 and the target
+// 0.2 + 0.1·tanh(a) − 0.05·b on GRID, written as a.tif, b.tif and t.tif into FOLDER; with
+// nodata_pixel >= 0, that target pixel is nodata (−9999).
+void write_tanh_scene(const test::TempDir& folder, const test::GridSpec& grid, int nodata_pixel = -1) {
+  std::vector<float> a, b, t;
+  for (int y = 0; y < grid.height; ++y)
+    for (int x = 0; x < grid.width; ++x) {
+      a.push_back(static_cast<float>(x) / (static_cast<float>(grid.width) / 4.0f) - 2.0f);
+      b.push_back(static_cast<float>(y) / static_cast<float>(grid.height) - 0.5f);
+      t.push_back(static_cast<float>(0.2 + 0.1 * std::tanh(a.back()) - 0.05 * b.back()));
+    }
+  const double nodata = -9999.0;
+  if (nodata_pixel >= 0) t[static_cast<std::size_t>(nodata_pixel)] = static_cast<float>(nodata);
+  test::write_raster(folder.file("a.tif"), a, grid);
+  test::write_raster(folder.file("b.tif"), b, grid);
+  test::write_raster(folder.file("t.tif"), t, grid, nodata_pixel >= 0 ? &nodata : nullptr);
+}
+
 }  // namespace
 
 TEST_CASE("mapminmax maps each row onto the range and back", "[training][scaling]") {
@@ -287,18 +305,7 @@ TEST_CASE("trainmlp from rasters takes the same random pixels for 1 and 2 thread
   test::GridSpec grid;
   grid.width = 300;
   grid.height = 280;
-  std::vector<float> a, b, t;
-  for (int y = 0; y < grid.height; ++y)
-    for (int x = 0; x < grid.width; ++x) {
-      a.push_back(static_cast<float>(x) / 75.0f - 2.0f);
-      b.push_back(static_cast<float>(y) / 280.0f - 0.5f);
-      t.push_back(static_cast<float>(0.2 + 0.1 * std::tanh(a.back()) - 0.05 * b.back()));
-    }
-  t[5] = -9999.0f;  // nodata: never a sample
-  const double nodata = -9999.0;
-  test::write_raster(folder.file("a.tif"), a, grid);
-  test::write_raster(folder.file("b.tif"), b, grid);
-  test::write_raster(folder.file("t.tif"), t, grid, &nodata);
+  write_tanh_scene(folder, grid, 5);  // pixel 5 is nodata: never a sample
   json parameters = {{"INPUT_RASTERS", {folder.file("a.tif"), folder.file("b.tif")}},
                      {"TARGET_RASTER", folder.file("t.tif")}, {"MAX_SAMPLES", 500}, {"HIDDEN", 3}, {"EPOCHS", 30}};
   for (const int threads : {1, 2}) {
@@ -328,16 +335,7 @@ TEST_CASE("trainmlp's progress moves through the raster scan, every epoch and ev
   test::GridSpec grid;
   grid.width = 60;
   grid.height = 50;
-  std::vector<float> a, b, t;
-  for (int y = 0; y < grid.height; ++y)
-    for (int x = 0; x < grid.width; ++x) {
-      a.push_back(static_cast<float>(x) / 15.0f - 2.0f);
-      b.push_back(static_cast<float>(y) / 50.0f - 0.5f);
-      t.push_back(static_cast<float>(0.2 + 0.1 * std::tanh(a.back()) - 0.05 * b.back()));
-    }
-  test::write_raster(folder.file("a.tif"), a, grid);
-  test::write_raster(folder.file("b.tif"), b, grid);
-  test::write_raster(folder.file("t.tif"), t, grid);
+  write_tanh_scene(folder, grid);
   // MAX_FAIL 0: every restart runs all its epochs, so each of the 2 × 100 epochs moves the bar.
   const auto rasters = test::run_command("trainmlp", {{"INPUT_RASTERS", {folder.file("a.tif"), folder.file("b.tif")}},
                                                       {"TARGET_RASTER", folder.file("t.tif")}, {"HIDDEN", 3}, {"EPOCHS", 100},

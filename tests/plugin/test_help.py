@@ -154,7 +154,7 @@ def test_help_pages_are_up_to_date(qgis_app):
         f"docs/ is out of date (stale: {stale}, no such algorithm: {extra}): run "
         f"/usr/bin/python3 scripts/build-docs and commit docs/")
     assert set(pages) == {f"{name.split(':')[1]}.html" for name in algorithm_ids()} | {
-        "index.html"}
+        "index.html", "help.css"}
 
 
 def test_a_page_lists_labels_keys_defaults_and_enum_numbers(qgis_app):
