@@ -274,10 +274,15 @@ Outputs: the runs (CSV, OUTPUT_CSV), one row per setting × repeat × subset: ax
             report.paragraph("The core returned no setting to plot.", note=True)
 
         report.heading("Fixed settings")
-        keys = [self.HIDDEN, self.TRAIN_RATIO, self.VALIDATION_RATIO, self.TEST_RATIO,
-                self.PRECIPITATION_THRESHOLD, self.DIVISION, self.NORMALISATION, self.TRAINER,
-                self.HIDDEN_ACTIVATION, self.OUTPUT_ACTIVATION, self.EPOCHS, self.GOAL,
-                self.MAX_FAIL, self.RESTARTS, self.SEED, self.THREADS]
+        # The swept setting is not fixed: its values are the table's rows above.
+        swept = {"hidden": (self.HIDDEN,),
+                 "ratios": (self.TRAIN_RATIO, self.VALIDATION_RATIO, self.TEST_RATIO),
+                 "precipitation": (self.PRECIPITATION_THRESHOLD,)}.get(axis, ())
+        keys = [key for key in (
+            self.HIDDEN, self.TRAIN_RATIO, self.VALIDATION_RATIO, self.TEST_RATIO,
+            self.PRECIPITATION_THRESHOLD, self.DIVISION, self.NORMALISATION, self.TRAINER,
+            self.HIDDEN_ACTIVATION, self.OUTPUT_ACTIVATION, self.EPOCHS, self.GOAL,
+            self.MAX_FAIL, self.RESTARTS, self.SEED, self.THREADS) if key not in swept]
         report.definition_table(
             (f"{self.parameterDefinition(key).description()} ({key})", request.get(key))
             for key in keys if key in request)

@@ -492,6 +492,9 @@ def test_sensitivity_of_hidden_neurons_on_pooled_samples(run_algorithm, pooled_s
     assert result["BEST_SETTING"] in ("2", "4") and result["BEST_INDEX"] in (0, 1)
     assert result["OUTPUT_CSV"] == str(tmp_path / "runs.csv")
     check_report(tmp_path / "report.html", ["2", "4"], result["BEST_SETTING"])
+    # The swept setting is the rows of the table, not one of the fixed settings.
+    fixed = (tmp_path / "report.html").read_text(encoding="utf-8").split("Fixed settings")[1]
+    assert "(EPOCHS)" in fixed and "(HIDDEN)" not in fixed
 
 
 def test_sensitivity_default_hidden_values_on_stacks(run_algorithm, tmp_path):
