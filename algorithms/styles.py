@@ -115,9 +115,12 @@ KINDS = {
     "spectral_index": Kind(
         "index", "", "ramp", BROWN_WHITE_GREEN, -1.0, 1.0, False, None,
         "normalised index, −1…1, brown (−1) → white (0) → green (1)"),
+    # Grassland holds well under 1 kg/m², maize several: a fixed range would leave one of them a
+    # single colour, so the ramp runs from 0 to a round number above the data.
     "vwc": Kind(
-        "VWC", "kg/m²", "ramp", YELLOW_GREEN, 0.0, 5.0, False, None,
-        "vegetation water content, 0–5 kg/m², YlGn"),
+        "VWC", "kg/m²", "ramp", YELLOW_GREEN, 0.0, None, False, None,
+        "vegetation water content, 0 kg/m² (light yellow) → a round number above the 98 % point "
+        "of the data (dark green), YlGn"),
     "sigma0_db": Kind(
         "σ⁰", "dB", "ramp", BLACK_TO_WHITE, -30.0, 0.0, False, None,
         "backscatter in dB, −30…0 dB, black → white"),

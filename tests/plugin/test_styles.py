@@ -86,7 +86,6 @@ def test_soil_moisture_is_one_perceptually_uniform_ramp_from_dry_to_wet(styles, 
 @pytest.mark.parametrize("kind, minimum, maximum, first, middle, last, unit", [
     ("correlation", -1.0, 1.0, "#67001f", "#ffffff", "#053061", ""),
     ("spectral_index", -1.0, 1.0, "#543005", "#ffffff", "#003c30", ""),
-    ("vwc", 0.0, 5.0, "#ffffe5", "#78c679", "#004529", "kg/m²"),
     ("sigma0_db", -30.0, 0.0, "#000000", "#969696", "#ffffff", "dB"),
     ("sigma0_linear", 0.0, 0.3, "#000000", "#969696", "#ffffff", "m²/m²"),
     ("fraction", 0.0, 1.0, "#00224e", "#7d7c78", "#fee838", ""),
@@ -132,6 +131,19 @@ def test_errors_start_at_zero(styles, tmp_path):
     ramp = ramp_of(renderer)
     assert ramp[0][1] == "#ffffcc" and ramp[-1][1] == "#800026"  # YlOrRd
     assert ramp[-1][2] == "0.05 m³/m³"
+
+
+def test_vegetation_water_content_starts_at_zero_and_ends_above_the_data(styles, tmp_path):
+    # 2–98 % of the values reach about 1.27 kg/m²: the ramp ends at 1.5, the next round number.
+    values = np.linspace(0.1, 1.3, 100).reshape(10, 10)
+    layer = layer_of(write_raster(tmp_path / "vwc.tif", values, nodata=-9999.0))
+    styles.style_layer(layer, "vwc")
+    renderer = layer.renderer()
+    assert (renderer.classificationMin(), renderer.classificationMax()) == (
+        0.0, pytest.approx(1.5))
+    ramp = ramp_of(renderer)
+    assert ramp[0][1] == "#ffffe5" and ramp[-1][1] == "#004529"  # YlGn
+    assert ramp[-1][2] == "1.5 kg/m²"
 
 
 def test_p_values_in_significance_classes(styles, tmp_path):
