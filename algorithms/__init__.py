@@ -3,9 +3,11 @@
 from .applymodel import ApplyModel
 from .backscatterconversion import BackscatterConversion
 from .backscattertimeindex import BackscatterTimeIndex
+from .calibratewatercloud import CalibrateWaterCloud
 from .cdfmatching import CdfMatching
 from .mpdi import Mpdi
 from .pixelwisereconstruction import PixelwiseReconstruction
+from .samplestacks import SampleStacks
 from .sensitivityanalysis import SensitivityAnalysis
 from .spectralindex import SpectralIndex
 from .temporalmetrics import TemporalMetrics
@@ -34,4 +36,6 @@ ALGORITHM_CLASSES = (
     TripleCollocation,
     CdfMatching,
     TimeMatching,
+    SampleStacks,
+    CalibrateWaterCloud,
 )

@@ -25,9 +25,11 @@ STACK_ALGORITHM_IDS = ("smr:backscattertimeindex", "smr:pixelwisereconstruction"
 SWEEP_ALGORITHM_IDS = ("smr:sensitivityanalysis",)
 # Comparing and matching products (stacks or tables): counts and, for two, a report.
 VALIDATION_ALGORITHM_IDS = ("smr:temporalmetrics", "smr:triplecollocation", "smr:cdfmatching",
-                            "smr:timematching")
+                            "smr:timematching", "smr:samplestacks")
+# Calibration of a model against in-situ data: numbers, a parameter file and a report.
+CALIBRATION_ALGORITHM_IDS = ("smr:calibratewatercloud",)
 ALGORITHM_IDS = (RASTER_ALGORITHM_IDS + LEARNING_ALGORITHM_IDS + STACK_ALGORITHM_IDS
-                 + SWEEP_ALGORITHM_IDS + VALIDATION_ALGORITHM_IDS)
+                 + SWEEP_ALGORITHM_IDS + VALIDATION_ALGORITHM_IDS + CALIBRATION_ALGORITHM_IDS)
 
 
 def test_metadata_declares_a_processing_provider():

@@ -39,6 +39,8 @@ void add_validation_commands(std::vector<Command>& registry);
 void add_timeseries_commands(std::vector<Command>& registry);
 void add_collocation_commands(std::vector<Command>& registry);  // temporalmetrics, triplecollocation
 void add_matching_commands(std::vector<Command>& registry);     // cdfmatching, timematching
+void add_sampling_commands(std::vector<Command>& registry);     // samplestacks
+void add_calibration_commands(std::vector<Command>& registry);  // calibratewatercloud
 
 // The help paragraph shared by every raster command.
 extern const char* const kRasterHelp;

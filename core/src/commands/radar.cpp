@@ -1,6 +1,6 @@
 // Radar commands: σ⁰ unit conversion, the water cloud model forward and inverted (paper 000
-// eq. 1–3 and 10; paper 002 eq. 1, 2, 4, 5 for the V1 = 1 convention) and the backscatter time
-// index of a σ⁰ stack (paper 003).
+// eq. 1–3 and 10; paper 002 eq. 1, 2, 4, 5 for the V1 = 1 convention), soil moisture from the
+// inverted soil term (paper 002 eq. 3, 6) and the backscatter time index of a σ⁰ stack (paper 003).
 #include "smr/commands.hpp"
 #include "smr/kernels.hpp"
 #include "smr/raster.hpp"
@@ -94,9 +94,62 @@ json run_water_cloud_forward(const Params& params, Reporter& reporter) {
   return raster_result(run_pixelwise(inputs, outputs, engine_options(params), 0, kernel, reporter), outputs);
 }
 
+// Soil moisture from the soil term (paper 002 eq. 3 and 6): SM = (σ⁰_soil[dB] − C)/D, with σ⁰_soil
+// the inversion's own. SOIL_MOISTURE_OUTPUT, C, D, SM_MAX and CLAMP.
+struct SoilMoistureSetup {
+  double c = 0.0, d = 1.0;
+  double maximum = 0.6;  // SM_MAX, m³/m³
+  bool clamp = false;
+};
+
+// Tallies of the soil-moisture output, in the order of Block::counters.
+enum SoilMoistureCounter { kSmBelow, kSmAbove, kSmCounters };
+
+// The soil moisture of a pixel whose soil σ⁰ (linear) is known: eq. 6, then tallied against
+// [0, SM_MAX] and, with CLAMP, set to the bound. NaN (σ⁰ ≤ σ⁰_veg, a nodata input) stays NaN and is
+// not tallied.
+double soil_moisture_of(const SoilMoistureSetup& setup, double soil_linear, long long* counters) {
+  double moisture = kernels::soil_moisture_from_db(setup.c, setup.d, kernels::linear_to_db(soil_linear));
+  if (moisture < 0.0) {
+    ++counters[kSmBelow];
+    if (setup.clamp) moisture = 0.0;
+  } else if (moisture > setup.maximum) {
+    ++counters[kSmAbove];
+    if (setup.clamp) moisture = setup.maximum;
+  }
+  return moisture;
+}
+
+const std::vector<std::string> kSoilMoistureKeys = {"C", "D", "SM_MAX", "CLAMP"};
+
+// C, D, SM_MAX and CLAMP when SOIL_MOISTURE_OUTPUT is asked for; without it they would have no
+// effect, so giving one is an error that says so.
+SoilMoistureSetup soil_moisture_setup(const Params& params, Reporter& reporter) {
+  SoilMoistureSetup setup;
+  for (const std::string key : {"C", "D"})
+    if (!params.has(key))
+      throw InputError(key + " is required when SOIL_MOISTURE_OUTPUT is given: the soil model of paper 002 "
+                       "eq. 3, σ⁰_soil[dB] = C + D·SM (C in dB, D in dB per m³/m³), e.g. C -17, D 28");
+  setup.c = params.number("C");
+  setup.d = params.number("D");
+  if (setup.d == 0.0)
+    throw InputError("D is 0: SM = (σ⁰_soil[dB] - C)/D needs a slope D ≠ 0 (dB per m³/m³; positive in "
+                     "practice, as σ⁰ rises with soil moisture)");
+  if (setup.d < 0.0)
+    reporter.warning("D is " + describe(json(setup.d)) + ": a negative slope means σ⁰ falls as the soil gets "
+                     "wetter, the opposite of paper 002 eq. 3 fitted on real soils; check the sign");
+  setup.maximum = params.number("SM_MAX", 0.6);
+  if (!(setup.maximum > 0.0 && setup.maximum <= 1.0))
+    throw InputError("SM_MAX is " + describe(json(setup.maximum)) +
+                     ": valid values are greater than 0 and at most 1 (m³/m³, a volume fraction)");
+  setup.clamp = params.boolean("CLAMP", false);
+  return setup;
+}
+
 json run_water_cloud_inversion(const Params& params, Reporter& reporter) {
   params.reject_unknown(with_engine_keys({"SIGMA0", "SIGMA0_UNIT", "VWC", "ANGLE", "A", "B", "V1", "OUTPUT_UNIT",
-                                          "OUTPUT", "VEGETATION_OUTPUT", "ATTENUATION_OUTPUT"}));
+                                          "OUTPUT", "VEGETATION_OUTPUT", "ATTENUATION_OUTPUT",
+                                          "SOIL_MOISTURE_OUTPUT", "C", "D", "SM_MAX", "CLAMP"}));
   std::vector<RasterSource> inputs = {params.raster("SIGMA0"), params.raster("VWC")};
   const bool total_db = params.choice("SIGMA0_UNIT", kUnits, std::string("db")) == "db";
   const bool output_db = params.choice("OUTPUT_UNIT", kUnits, std::string("db")) == "db";
@@ -105,7 +158,7 @@ json run_water_cloud_inversion(const Params& params, Reporter& reporter) {
 
   std::vector<RasterTarget> outputs = {
       {"OUTPUT", params.text("OUTPUT"), output_db ? "sigma0 soil (dB)" : "sigma0 soil (linear)"}};
-  int vegetation_slot = -1, attenuation_slot = -1;
+  int vegetation_slot = -1, attenuation_slot = -1, moisture_slot = -1;
   if (const auto path = params.optional_output("VEGETATION_OUTPUT")) {
     vegetation_slot = static_cast<int>(outputs.size());
     outputs.push_back({"VEGETATION_OUTPUT", *path, "vegetation contribution, sigma0 total - soil (dB)"});
@@ -113,6 +166,15 @@ json run_water_cloud_inversion(const Params& params, Reporter& reporter) {
   if (const auto path = params.optional_output("ATTENUATION_OUTPUT")) {
     attenuation_slot = static_cast<int>(outputs.size());
     outputs.push_back({"ATTENUATION_OUTPUT", *path, "two-way attenuation gamma2"});
+  }
+  SoilMoistureSetup moisture;
+  if (const auto path = params.optional_output("SOIL_MOISTURE_OUTPUT")) {
+    moisture = soil_moisture_setup(params, reporter);
+    moisture_slot = static_cast<int>(outputs.size());
+    outputs.push_back({"SOIL_MOISTURE_OUTPUT", *path, "soil moisture (m3/m3), paper 002 eq. 6"});
+  } else {
+    params.reject_unused(kSoilMoistureKeys, "applies to the soil-moisture output only: give SOIL_MOISTURE_OUTPUT "
+                                            "too, or leave it out");
   }
   const BlockKernel kernel = [=](Block& block) {
     const float *total = block.inputs[0], *vwc = block.inputs[1];
@@ -125,9 +187,28 @@ json run_water_cloud_inversion(const Params& params, Reporter& reporter) {
         block.outputs[vegetation_slot][p] =
             static_cast<float>(kernels::linear_to_db(total_linear) - kernels::linear_to_db(soil_linear));
       if (attenuation_slot >= 0) block.outputs[attenuation_slot][p] = static_cast<float>(terms.attenuation);
+      if (moisture_slot >= 0)
+        block.outputs[moisture_slot][p] = static_cast<float>(soil_moisture_of(moisture, soil_linear, block.counters.data()));
     }
   };
-  return raster_result(run_pixelwise(inputs, outputs, engine_options(params), 0, kernel, reporter), outputs);
+  const RunCounts counts = run_pixelwise(inputs, outputs, engine_options(params), kSmCounters, kernel, reporter);
+  json result = raster_result(counts, outputs);
+  if (moisture_slot < 0) {
+    for (const char* key : {"SM_BELOW_PIXELS", "SM_ABOVE_PIXELS", "CLAMPED_PIXELS"}) result[key] = nullptr;
+    return result;
+  }
+  const long long below = counts.counters[kSmBelow], above = counts.counters[kSmAbove];
+  result["SM_BELOW_PIXELS"] = below;
+  result["SM_ABOVE_PIXELS"] = above;
+  result["CLAMPED_PIXELS"] = moisture.clamp ? below + above : 0;
+  if (below + above > 0) {
+    const std::string range = "[0, " + describe(json(moisture.maximum)) + "] m³/m³";
+    reporter.warning(std::to_string(below) + " pixels have SM < 0 (SM_BELOW_PIXELS) and " + std::to_string(above) +
+                     " SM > SM_MAX (SM_ABOVE_PIXELS), outside " + range + ": " +
+                     (moisture.clamp ? "set to the bound (CLAMP)"
+                                     : "written as computed; CLAMP sets them to the bound"));
+  }
+  return result;
 }
 
 // Tallies of smr backscattertimeindex, in the order of Block::counters.
@@ -218,7 +299,8 @@ void add_radar_commands(std::vector<Command>& registry) {
   OUTPUT           total σ⁰;                  OUTPUT_UNIT     db (default) | linear
 )~" + kRasterHelp,
                       run_water_cloud_forward, {"OUTPUT"}});
-  registry.push_back({"watercloudinversion", "soil σ⁰ by inverting the water cloud model (paper 000 eq. 10)",
+  registry.push_back({"watercloudinversion",
+                      "soil σ⁰ (and soil moisture) by inverting the water cloud model (000 eq. 10, 002 eq. 6)",
                       std::string(R"~(smr watercloudinversion: soil σ⁰ with the vegetation removed, paper 000 eq. 10:
     σ⁰_soil = (σ⁰ - σ⁰_veg)/γ²;  pixels where σ⁰ ≤ σ⁰_veg are invalid (INVALID_PIXELS).
 )~") + kWaterCloudHelp + R"~(  SIGMA0              observed total σ⁰;  SIGMA0_UNIT db (default) | linear
@@ -227,8 +309,22 @@ void add_radar_commands(std::vector<Command>& registry) {
                       nodata where σ⁰_soil is undefined
   ATTENUATION_OUTPUT  optional: two-way attenuation γ² (dimensionless), written wherever the
                       inputs are valid, also where σ⁰_soil is undefined
-)~" + kRasterHelp,
-                      run_water_cloud_inversion, {"OUTPUT", "VEGETATION_OUTPUT", "ATTENUATION_OUTPUT"}});
+  SOIL_MOISTURE_OUTPUT  optional: volumetric soil moisture (m³/m³) from the same σ⁰_soil by the
+                      linear soil model of paper 002 eq. 3, σ⁰_soil[dB] = C + D·SM, inverted (eq. 6):
+                        SM = (10·log10((σ⁰ - σ⁰_veg)/γ²) - C)/D
+                      nodata where σ⁰_soil is (σ⁰ ≤ σ⁰_veg, INVALID_PIXELS)
+  C, D                intercept (dB) and slope (dB per m³/m³, ≠ 0; positive in practice) of eq. 3,
+                      required with SOIL_MOISTURE_OUTPUT
+  SM_MAX              wettest plausible SM, m³/m³ (default 0.6: above the porosity of nearly every
+                      mineral soil; above 0, at most 1)
+  CLAMP               false (default): SM outside [0, SM_MAX] is written as computed; true: it is set
+                      to the bound. Counted either way in SM_BELOW_PIXELS (SM < 0) and SM_ABOVE_PIXELS
+                      (SM > SM_MAX); CLAMPED_PIXELS is their sum with CLAMP, else 0.
+                      C, D, SM_MAX and CLAMP without SOIL_MOISTURE_OUTPUT are an error.
+)~" + kRasterHelp + R"~(Result also: SM_BELOW_PIXELS, SM_ABOVE_PIXELS, CLAMPED_PIXELS (null without SOIL_MOISTURE_OUTPUT).
+)~",
+                      run_water_cloud_inversion,
+                      {"OUTPUT", "VEGETATION_OUTPUT", "ATTENUATION_OUTPUT", "SOIL_MOISTURE_OUTPUT"}});
   registry.push_back({"backscattertimeindex", "backscatter time index of a σ⁰ stack (paper 003)",
                       R"~(smr backscattertimeindex: the backscatter time index (BTI) of a σ⁰ time stack, paper 003:
     BTI_t = (σ⁰_t - min_t σ⁰)/(max_t σ⁰ - min_t σ⁰)

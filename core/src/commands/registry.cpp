@@ -40,6 +40,8 @@ const std::vector<Command>& commands() {
     add_timeseries_commands(all);
     add_collocation_commands(all);
     add_matching_commands(all);
+    add_sampling_commands(all);
+    add_calibration_commands(all);
     return all;
   }();
   return registry;
