@@ -51,6 +51,18 @@ def parse_names(text):
     return [name.strip() for name in re.split(r"[,;]", text or "") if name.strip()]
 
 
+def stack_names(text, names_key, stacks_key, layer_names):
+    """The names given in NAMES_KEY (`text`), one per stack of STACKS_KEY, or the layers' names
+    when none are given."""
+    names = parse_names(text)
+    if names and len(names) != len(layer_names):
+        raise QgsProcessingException(
+            f"Invalid value for {names_key} ('{', '.join(names)}'): {len(names)} names for "
+            f"{len(layer_names)} stacks in {stacks_key} ({', '.join(layer_names)}); give one name "
+            f"per stack, in the same order, or leave it empty to use the layer names.")
+    return names or layer_names
+
+
 class StackSamples:
     """Mixin of the algorithms that learn from predictor stacks and a target stack, as the core's
     PREDICTORS, PREDICTOR_NAMES, TARGET, PRECIPITATION, PRECIPITATION_THRESHOLD,
@@ -122,14 +134,9 @@ class StackSamples:
             raise QgsProcessingException(
                 f"No target: {self.TARGET} is empty; give the stack the networks learn to "
                 f"estimate (e.g. SMAP soil moisture), with the predictors' time steps.")
-        names = parse_names(self.parameterAsString(parameters, self.PREDICTOR_NAMES, context))
-        if names and len(names) != len(predictors):
-            raise QgsProcessingException(
-                f"Invalid value for {self.PREDICTOR_NAMES} ('{', '.join(names)}'): "
-                f"{len(names)} names for {len(predictors)} stacks in {self.PREDICTORS} "
-                f"({', '.join(layer_names)}); give one name per stack, in the same order, or "
-                f"leave it empty to use the layer names.")
-        request = {self.PREDICTORS: predictors, self.PREDICTOR_NAMES: names or layer_names,
+        names = stack_names(self.parameterAsString(parameters, self.PREDICTOR_NAMES, context),
+                            self.PREDICTOR_NAMES, self.PREDICTORS, layer_names)
+        request = {self.PREDICTORS: predictors, self.PREDICTOR_NAMES: names,
                    self.MIN_PAIRS: self.parameterAsInt(parameters, self.MIN_PAIRS, context)}
         period = self.parameterAsString(parameters, self.TRAINING_PERIOD, context).strip()
         if period:

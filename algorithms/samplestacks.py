@@ -31,7 +31,7 @@ from qgis.PyQt.QtCore import QDate, Qt, QVariant
 
 from ..plugin.bridge import push_warning, run_smr
 from .base import SmrAlgorithm
-from .pixelwisereconstruction import parse_names
+from .pixelwisereconstruction import stack_names
 from .samples import attribute_as_group, report_progress
 
 # Features or rows between two progress reports and cancel checks.
@@ -133,15 +133,10 @@ Only the pixels under the points are read, block by block of each stack, so the 
             raise QgsProcessingException(
                 f"No stacks: {self.STACKS} is empty; give one or more time stacks (multi-band "
                 f"rasters, band = date) to sample at the points.")
-        names = parse_names(self.parameterAsString(parameters, self.STACK_NAMES, context))
-        if names and len(names) != len(stacks):
-            raise QgsProcessingException(
-                f"Invalid value for {self.STACK_NAMES} ('{', '.join(names)}'): {len(names)} "
-                f"names for {len(stacks)} stacks in {self.STACKS} ({', '.join(layer_names)}); "
-                f"give one name per stack, in the same order, or leave it empty to use the layer "
-                f"names.")
+        names = stack_names(self.parameterAsString(parameters, self.STACK_NAMES, context),
+                            self.STACK_NAMES, self.STACKS, layer_names)
         first = self.parameterAsLayerList(parameters, self.STACKS, context)[0]
-        return stacks, names or layer_names, first
+        return stacks, names, first
 
     def point_source(self, parameters, context):
         source = self.parameterAsSource(parameters, self.INPUT, context)

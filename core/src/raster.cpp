@@ -618,20 +618,9 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
 
   RunCounts totals;
   totals.counters.assign(counter_count, 0);
-  std::mutex error_mutex;
-  std::string first_error;
-  bool error_is_input = false;
-  std::atomic<bool> failed{false};
+  FirstError first_error;
   std::atomic<long long> done{0};
   const int failures_before = g_gdal_failures.load();
-  const auto record_error = [&](const std::string& message, bool is_input) {
-    std::lock_guard<std::mutex> lock(error_mutex);
-    if (first_error.empty()) {
-      first_error = message;
-      error_is_input = is_input;
-    }
-    failed = true;
-  };
 
 #pragma omp parallel num_threads(options.parallel_kernel ? 1 : threads)
   {
@@ -643,7 +632,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
       for (std::size_t i = 0; i < inputs.size() && opened; ++i) {
         handles[i].dataset = open_dataset(inputs[i].path);
         if (!handles[i].dataset) {
-          record_error(inputs[i].key + ": cannot reopen '" + inputs[i].path + "'", false);
+          first_error.record(inputs[i].key + ": cannot reopen '" + inputs[i].path + "'", false);
           opened = false;
           break;
         }
@@ -664,7 +653,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         for (const auto& target : targets) out_buffers.emplace_back(capacity * static_cast<std::size_t>(target.band_count()));
       }
     } catch (const std::exception& error) {
-      record_error(std::string("preparing a worker thread: ") + error.what(), false);
+      first_error.record(std::string("preparing a worker thread: ") + error.what(), false);
       opened = false;
     }
     RunCounts local;
@@ -672,7 +661,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
 
 #pragma omp for schedule(dynamic, 1)
     for (long long w = 0; w < static_cast<long long>(windows.size()); ++w) {
-      if (!opened || failed || reporter.cancelled()) continue;
+      if (!opened || first_error.failed() || reporter.cancelled()) continue;
       const Window& window = windows[static_cast<std::size_t>(w)];
       try {
         Block block;
@@ -726,12 +715,12 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
         }
         for (int c = 0; c < counter_count; ++c) local.counters[c] += block.counters[c];
 
-        if (!outputs.empty() && !writer.submit(w, out_buffers, [&] { return failed || reporter.cancelled(); })) continue;
+        if (!outputs.empty() && !writer.submit(w, out_buffers, [&] { return first_error.failed() || reporter.cancelled(); })) continue;
         reporter.progress(static_cast<double>(++done) / static_cast<double>(windows.size()));
       } catch (const InputError& error) {
-        record_error(error.what(), true);
+        first_error.record(error.what(), true);
       } catch (const std::exception& error) {
-        record_error(error.what(), false);
+        first_error.record(error.what(), false);
       }
     }
 #pragma omp critical(smr_merge_counts)
@@ -744,10 +733,7 @@ RunCounts run_blocks(const Grid& grid, const std::vector<PreparedInput>& inputs,
   }
 
   reporter.throw_if_cancelled();  // first: a kernel stopped by the cancel reports it as its failure
-  if (failed) {
-    if (error_is_input) throw InputError(first_error);
-    throw std::runtime_error(first_error);
-  }
+  first_error.rethrow_if_any();
   if (g_gdal_failures.load() != failures_before)
     throw std::runtime_error(std::string("GDAL reported an error during the run: ") + CPLGetLastErrorMsg());
   finish_outputs(outputs, targets, reporter);

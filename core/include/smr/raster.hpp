@@ -7,15 +7,43 @@
 #include "smr/protocol.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace smr {
+
+// The first error any thread of a parallel block loop met; the others stop at their next block and
+// it is rethrown after the loop as the kind it was (an input error or an internal one).
+class FirstError {
+ public:
+  void record(const std::string& message, bool is_input) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (message_.empty()) {
+      message_ = message;
+      is_input_ = is_input;
+    }
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  void rethrow_if_any() const {
+    if (!failed_) return;
+    if (is_input_) throw InputError(message_);
+    throw std::runtime_error(message_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string message_;
+  bool is_input_ = false;
+  std::atomic<bool> failed_{false};
+};
 
 inline constexpr float kOutputNodata = -9999.0f;
 

@@ -386,18 +386,7 @@ json run_sample_stacks(const Params& params, Reporter& reporter) {
   // values[(point · dates + date) · stacks + stack]; NaN is NULL.
   std::vector<double> values(static_cast<std::size_t>(value_count), std::numeric_limits<double>::quiet_NaN());
   std::atomic<long long> done{0};
-  std::mutex error_mutex;
-  std::string first_error;
-  bool error_is_input = false;
-  std::atomic<bool> failed{false};
-  const auto record_error = [&](const std::string& message, bool is_input) {
-    std::lock_guard<std::mutex> lock(error_mutex);
-    if (first_error.empty()) {
-      first_error = message;
-      error_is_input = is_input;
-    }
-    failed = true;
-  };
+  FirstError first_error;
 
 #pragma omp parallel num_threads(threads)
   {
@@ -405,7 +394,7 @@ json run_sample_stacks(const Params& params, Reporter& reporter) {
     std::vector<double> window;
 #pragma omp for schedule(dynamic, 1)
     for (long long g = 0; g < static_cast<long long>(groups.size()); ++g) {
-      if (failed || reporter.cancelled()) continue;
+      if (first_error.failed() || reporter.cancelled()) continue;
       const Group& group = groups[static_cast<std::size_t>(g)];
       const StackInfo& stack = stacks[group.stack];
       try {
@@ -446,17 +435,14 @@ json run_sample_stacks(const Params& params, Reporter& reporter) {
         const long long finished = ++done;
         reporter.progress(0.95 * static_cast<double>(finished) / static_cast<double>(groups.size()));
       } catch (const InputError& error) {
-        record_error(error.what(), true);
+        first_error.record(error.what(), true);
       } catch (const std::exception& error) {
-        record_error(error.what(), false);
+        first_error.record(error.what(), false);
       }
     }
   }
   reporter.throw_if_cancelled();
-  if (failed) {
-    if (error_is_input) throw InputError(first_error);
-    throw std::runtime_error(first_error);
-  }
+  first_error.rethrow_if_any();
 
   // Counts and the table.
   long long null_values = 0;
